@@ -1,0 +1,104 @@
+"""Numbered figures and tables, cross-references and number formatting for the notebooks.
+
+A figure or table is shown with a caption carrying a stable id; the build numbers
+them in reading order across chapters and turns `@fig:id` / `@tbl:id` in any text
+into "Figure n" / "Table n" links (an unknown id stops the build).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+import re
+
+import pandas as pd
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _check_id(id: str) -> None:
+    if not _ID.match(id):
+        raise ValueError(f"figure/table id {id!r}: use lowercase letters, digits and '-'")
+
+
+def _caption_html(kind: str, id: str, caption: str, notes: str | None) -> str:
+    notes_html = f'<span class="evt-notes">{notes}</span>' if notes else ""
+    return (f'<div class="evt-caption" data-kind="{kind}" data-id="{id}">'
+            f'<span class="evt-caption-text">{caption}</span>{notes_html}</div>')
+
+
+def figure(fig, id: str, caption: str, *, notes: str | None = None, dpi: int = 150) -> None:
+    """Show a matplotlib figure as PNG followed by its caption, then close it."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    _check_id(id)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    display(Image(data=buf.getvalue(), format="png"))
+    display({"text/html": _caption_html("figure", id, caption, notes),
+             "text/plain": f"Figure [{id}]: {_strip_tags(caption)}"}, raw=True)
+
+
+def table(df: pd.DataFrame, id: str, caption: str, *, notes: str | None = None,
+          index: bool = False, escape: bool = True) -> None:
+    """Show a DataFrame as a captioned HTML table (caption above, as is usual for tables)."""
+    from IPython.display import display
+
+    _check_id(id)
+    if df.empty:
+        raise ValueError(f"table {id!r} is empty")
+    body = df.to_html(index=index, escape=escape, na_rep="–", border=0,
+                      classes="evt-table", justify="left")
+    display({"text/html": _caption_html("table", id, caption, notes) + body,
+             "text/plain": f"Table [{id}]: {_strip_tags(caption)}\n{df.to_string(index=index)}"},
+            raw=True)
+
+
+def markdown(text: str) -> None:
+    """Show computed prose (numbers filled in from results) as Markdown."""
+    from IPython.display import Markdown, display
+    display(Markdown(text))
+
+
+def _strip_tags(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+# -- number formatting: percentages to one decimal, intervals in brackets ----------------------
+
+def pct(p: float, digits: int = 1) -> str:
+    """0.8636 -> '86.4%'."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    return f"{100 * p:.{digits}f}%"
+
+
+def pct_ci(est: float, low: float, high: float, digits: int = 1) -> str:
+    """'86.4% [66.7–95.3]'."""
+    if any(v is None or math.isnan(v) for v in (low, high)):
+        return pct(est, digits)
+    return f"{pct(est, digits)} [{100 * low:.{digits}f}–{100 * high:.{digits}f}]"
+
+
+def num_ci(est: float, low: float, high: float, digits: int = 2) -> str:
+    """'0.95 [0.79–1.15]' for ratios; negative numbers get a real minus sign."""
+    def f(v):
+        return f"{v:.{digits}f}".replace("-", "−")
+    sep = " to " if (low < 0 or high < 0) else "–"
+    return f"{f(est)} [{f(low)}{sep}{f(high)}]"
+
+
+def count(events, total) -> str:
+    """'19/22', or '–' when the count is not reported."""
+    if events is None or total is None or pd.isna(events) or pd.isna(total):
+        return "–" if total is None or pd.isna(total) else f"–/{int(total)}"
+    return f"{int(events)}/{int(total)}"
+
+
+def p_value(p: float) -> str:
+    if p is None or math.isnan(p):
+        return "–"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

@@ -1,0 +1,228 @@
+"""Assemble executed chapter notebooks into one self-contained, reader-facing HTML report.
+
+nbconvert renders the merged notebook with an offline template (nothing loaded from
+the network, figures embedded); this module then adds what nbconvert lacks: title
+block with the run's parameters, numbered sections, a table of contents, numbered
+figures and tables with resolvable cross-references (@fig:id, @tbl:id), a code
+toggle (code hidden by default, no JavaScript) and a provenance footer.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import nbformat
+from bs4 import BeautifulSoup, NavigableString
+from nbconvert import HTMLExporter
+
+from . import params as params_mod
+from .results import MIME as RESULTS_MIME
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TEMPLATES = PACKAGE_DIR / "templates"
+CSS = PACKAGE_DIR / "assets" / "report.css"
+HIDDEN_TAGS = {"parameters", "injected-parameters"}
+_REF = re.compile(r"@(fig|tbl):([a-z0-9][a-z0-9-]*)")
+_KIND = {"fig": ("figure", "Figure"), "tbl": ("table", "Table")}
+
+
+class ReportError(ValueError):
+    """The notebooks cannot be assembled into a consistent report."""
+
+
+def merge(notebooks: Iterable[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    """One notebook of all chapters, without parameter cells and results payloads."""
+    notebooks = list(notebooks)
+    if not notebooks:
+        raise ReportError("no executed notebooks to assemble")
+    merged = nbformat.v4.new_notebook(metadata=copy.deepcopy(notebooks[0].metadata))
+    merged.metadata.pop("papermill", None)
+    for nb in notebooks:
+        for cell in nb.cells:
+            if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
+                continue
+            cell = copy.deepcopy(cell)
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs if RESULTS_MIME not in o.get("data", {})]
+            merged.cells.append(cell)
+    return merged
+
+
+def to_html(nb: nbformat.NotebookNode, title: str) -> str:
+    exporter = HTMLExporter(template_name="evtreport", extra_template_basedirs=[str(TEMPLATES)])
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def _number_sections(main) -> list[tuple[str, str, str, int]]:
+    """Prefix h1/h2 with section numbers; return TOC entries (number, title, id, level)."""
+    toc, used = [], set()
+    chapter = section = 0
+    for h in main.find_all(["h1", "h2"]):
+        for a in h.find_all("a", class_="anchor-link"):
+            a.decompose()
+        text = h.get_text(" ", strip=True)
+        if h.name == "h1":
+            chapter, section = chapter + 1, 0
+            number, level = f"{chapter}", 1
+        else:
+            if chapter == 0:
+                raise ReportError(f"section heading {text!r} comes before any chapter heading (h1)")
+            section += 1
+            number, level = f"{chapter}.{section}", 2
+        ident = h.get("id") or _slug(text)
+        while ident in used:
+            ident += "-" + number.replace(".", "-")
+        used.add(ident)
+        h["id"] = ident
+        num = BeautifulSoup(f'<span class="evt-secnum">{number}</span>', "html.parser")
+        h.insert(0, num)
+        toc.append((number, text, ident, level))
+    return toc
+
+
+def _number_captions(soup, main) -> tuple[dict, list]:
+    """Number figures and tables in reading order; return ({(kind, id): (label, anchor)}, list)."""
+    counters = {"figure": 0, "table": 0}
+    labels, listing = {}, []
+    for cap in main.select("div.evt-caption"):
+        kind, ident = cap["data-kind"], cap["data-id"]
+        if (kind, ident) in labels:
+            raise ReportError(f"{kind} id {ident!r} is used twice")
+        counters[kind] += 1
+        label = f"{kind.capitalize()} {counters[kind]}"
+        anchor = ("fig-" if kind == "figure" else "tbl-") + ident
+        target = cap
+        if kind == "figure":
+            # The image is the output just before the caption's output.
+            holder = cap.find_parent(class_="jp-OutputArea-child")
+            prev = holder.find_previous_sibling(class_="jp-OutputArea-child") if holder else None
+            if prev is None or prev.find("img") is None:
+                raise ReportError(f"figure {ident!r}: no image output precedes its caption")
+            target = prev
+        target["id"] = anchor
+        tag = soup.new_tag("span", attrs={"class": "evt-label"})
+        tag.string = label + "."
+        cap.insert(0, tag)
+        labels[(kind, ident)] = (label, anchor)
+        text = cap.find(class_="evt-caption-text")
+        listing.append((kind, label, text.get_text(" ", strip=True) if text else "", anchor))
+    return labels, listing
+
+
+def _resolve_refs(soup, main, labels: dict) -> None:
+    missing = set()
+    for node in list(main.find_all(string=_REF)):
+        if node.find_parent(["code", "pre", "script", "style"]):
+            continue
+        parts, last = [], 0
+        for m in _REF.finditer(node):
+            parts.append(html.escape(node[last:m.start()]))
+            key = (_KIND[m.group(1)][0], m.group(2))
+            if key not in labels:
+                missing.add(m.group(0))
+                parts.append(html.escape(m.group(0)))
+            else:
+                label, anchor = labels[key]
+                parts.append(f'<a class="evt-ref" href="#{anchor}">{label}</a>')
+            last = m.end()
+        parts.append(html.escape(node[last:]))
+        node.replace_with(BeautifulSoup("".join(parts), "html.parser"))
+    if missing:
+        raise ReportError("cross-reference(s) to unknown figure/table id: "
+                          + ", ".join(sorted(missing)))
+
+
+def _params_block(values: dict[str, Any], params_file: str) -> str:
+    items, changed = [], []
+    for row in params_mod.describe(values):
+        is_changed = row["value"] != row["default"]
+        cls = ' class="evt-changed"' if is_changed else ""
+        items.append(f'<li{cls} title="{html.escape(row["meaning"])}"><code>{row["parameter"]}</code> '
+                     f'= {html.escape(row["value"])}</li>')
+        if is_changed:
+            changed.append(f'{row["parameter"]} (default {html.escape(row["default"])})')
+    summary = ("all parameters at their defaults" if not changed
+               else "changed from the defaults: " + "; ".join(changed))
+    return (f'<div class="evt-params"><p><strong>Parameters of this run</strong> '
+            f'(<code>{html.escape(params_file)}</code>): {summary}. Their meaning is given in the '
+            f'Methods chapter.</p><ul>{"".join(items)}</ul></div>')
+
+
+def _toc_block(toc, listing) -> str:
+    items, open_sub = [], False
+    for number, text, ident, level in toc:
+        link = f'<a href="#{ident}">{number}&nbsp; {html.escape(text)}</a>'
+        if level == 1:
+            if open_sub:
+                items.append("</ol></li>")
+                open_sub = False
+            elif items:
+                items.append("</li>")
+            items.append(f"<li>{link}")
+        else:
+            if not open_sub:
+                items.append("<ol>")
+                open_sub = True
+            items.append(f"<li>{link}</li>")
+    items.append("</ol></li>" if open_sub else "</li>" if items else "")
+
+    def lst(kind, title):
+        entries = [f'<li><a href="#{a}">{label}</a>: {html.escape(text)}</li>'
+                   for k, label, text, a in listing if k == kind]
+        return (f'<details class="evt-lists"><summary>{title} ({len(entries)})</summary>'
+                f'<ol>{"".join(entries)}</ol></details>') if entries else ""
+    return (f'<nav class="evt-toc" aria-label="Table of contents"><h2>Contents</h2>'
+            f'<ol>{"".join(items)}</ol>{lst("figure", "List of figures")}'
+            f'{lst("table", "List of tables")}</nav>')
+
+
+def postprocess(page: str, *, title: str, subtitle: str, run_name: str, params_file: str,
+                values: dict[str, Any], build_info: str) -> str:
+    soup = BeautifulSoup(page, "html.parser")
+    main = soup.find("main")
+    if main is None:
+        raise ReportError("nbconvert output has no <main> element")
+    toc = _number_sections(main)
+    if not toc:
+        raise ReportError("the report has no chapter headings")
+    labels, listing = _number_captions(soup, main)
+    _resolve_refs(soup, main, labels)
+
+    header = (f'<header class="evt-titleblock"><h1 class="evt-title">{html.escape(title)}</h1>'
+              f'<p class="evt-subtitle">{html.escape(subtitle)}</p>'
+              f'<p class="evt-runinfo">Run <strong>{html.escape(run_name)}</strong> · '
+              f'{html.escape(build_info)}</p>'
+              f'{_params_block(values, params_file)}</header>{_toc_block(toc, listing)}')
+    main.insert(0, BeautifulSoup(header, "html.parser"))
+    footer = soup.new_tag("footer", attrs={"class": "evt-footer"})
+    footer.string = (f"{title} — run {run_name}; {build_info}. Package versions and a SHA-256 "
+                     f"checksum of every data file are listed in the Methods chapter.")
+    main.append(footer)
+
+    toggle = BeautifulSoup('<input type="checkbox" id="evt-show-code" class="evt-toggle">'
+                           '<label for="evt-show-code" class="evt-toggle-label"></label>',
+                           "html.parser")
+    soup.body.insert(0, toggle)
+    style = soup.new_tag("style")
+    style.string = CSS.read_text(encoding="utf-8")
+    soup.head.append(style)
+    soup.title.string = title
+    return str(soup)
+
+
+def build_html(notebooks, *, title: str, subtitle: str, run_name: str, params_file: str,
+               values: dict[str, Any], build_info: str) -> str:
+    merged = merge(notebooks)
+    return postprocess(to_html(merged, title), title=title, subtitle=subtitle, run_name=run_name,
+                       params_file=params_file, values=values, build_info=build_info)
