@@ -815,3 +815,344 @@ def _ci_line(ax, lo, hi, y, x0, x1, *, color, lw, caps=False, only_arrows=False,
         ax.add_line(Line2D([x1], [y], marker=">", markersize=5, color=color, lw=0, zorder=3,
                            clip_on=False, gid="ci-arrow"))
 
+
+
+# --------------------------------------------------------------------------
+# Grotta bars
+# --------------------------------------------------------------------------
+_GROTTA = {
+    "mRS": dict(grades=MRS_GRADES, colors=MRS_COLORS, desc=MRS_DESCRIPTIONS,
+                title="Modified Rankin Scale score", short="mRS"),
+    "mTICI": dict(grades=MTICI_GRADES, colors=MTICI_COLORS, desc=MTICI_DESCRIPTIONS,
+                  title="mTICI grade", short="mTICI"),
+}
+MIN_LABEL_PCT = 3.0  # segments below this share are not labelled on the bar
+
+
+def _norm_grade(g, grades) -> str | None:
+    """'2', 2, 2.0, ' 2B ' -> canonical grade string, or None if unknown."""
+    if isinstance(g, (bool, np.bool_)) or g is None or (isinstance(g, float) and math.isnan(g)):
+        return None
+    if isinstance(g, (int, np.integer)):
+        s = str(int(g))
+    elif isinstance(g, (float, np.floating)):
+        if not float(g).is_integer():
+            return None
+        s = str(int(g))
+    else:
+        s = str(g).strip().lower()
+    return s if s in grades else None
+
+
+def _validate_dist(dist, scale, group_order):
+    if scale not in _GROTTA:
+        raise ValueError(f"scale must be one of {list(_GROTTA)}, got {scale!r}")
+    grades = _GROTTA[scale]["grades"]
+    if not isinstance(dist, pd.DataFrame):
+        raise ValueError("dist must be a pandas DataFrame with columns group, grade, count")
+    missing = [c for c in ("group", "grade", "count") if c not in dist.columns]
+    if missing:
+        raise ValueError(f"dist is missing required column(s) {missing}; got {list(dist.columns)}")
+    if len(dist) == 0:
+        raise ValueError("dist is empty: nothing to plot")
+    df = dist.reset_index(drop=True)
+    out = []
+    for i, r in df.iterrows():
+        g = r["group"]
+        if pd.isna(g) or str(g).strip() == "":
+            raise ValueError(f"column 'group', row {i}: group is empty")
+        gr = _norm_grade(r["grade"], grades)
+        if gr is None:
+            raise ValueError(
+                f"column 'grade', row {i} (group {g!r}): unknown {scale} grade {r['grade']!r}; "
+                f"allowed: {', '.join(grades)}")
+        c = pd.to_numeric(pd.Series([r["count"]]), errors="coerce").iloc[0]
+        if pd.isna(c):
+            raise ValueError(f"column 'count', row {i} (group {g!r}, grade {gr}): count "
+                             f"{r['count']!r} is missing or not numeric")
+        if c < 0:
+            raise ValueError(f"column 'count', row {i} (group {g!r}, grade {gr}): negative count {c:g}")
+        if not float(c).is_integer():
+            raise ValueError(f"column 'count', row {i} (group {g!r}, grade {gr}): count {c:g} is not an integer")
+        out.append((str(g), gr, int(c)))
+    tidy = pd.DataFrame(out, columns=["group", "grade", "count"])
+    dup = tidy.duplicated(["group", "grade"], keep=False)
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise ValueError(f"dist has duplicate rows for group {tidy['group'][i]!r}, grade {tidy['grade'][i]} (row {i})")
+    groups = list(dict.fromkeys(tidy["group"]))
+    if group_order is not None:
+        go = [str(g) for g in group_order]
+        unknown = [g for g in go if g not in groups]
+        if unknown:
+            raise ValueError(f"group_order has group(s) {unknown} that are not in dist (groups: {groups})")
+        if len(set(go)) != len(go):
+            raise ValueError("group_order contains duplicates")
+        groups = go + [g for g in groups if g not in go]
+    counts = {g: {gr: 0 for gr in grades} for g in groups}
+    for g, gr, c in out:
+        counts[g][gr] += c
+    for g in groups:
+        if sum(counts[g].values()) == 0:
+            raise ValueError(f"group {g!r} has a total count of 0")
+    return groups, counts
+
+
+def grotta_bar(
+    dist: pd.DataFrame,
+    *,
+    scale: str = "mRS",
+    group_order: Sequence[str] | None = None,
+    ax=None,
+    annotate: bool = True,
+    title: str | None = None,
+    cutoff: str | int | None = None,
+    show_counts: bool = True,
+) -> Figure:
+    """Stacked 100 % horizontal bars ("Grotta bars") of an ordinal outcome.
+
+    Parameters
+    ----------
+    dist : long DataFrame with columns ``group``, ``grade`` (int or str;
+        mRS 0-6, or mTICI 0, 1, 2a, 2b, 2c, 3) and ``count`` (non-negative
+        integers). The total per group is the sum of its counts; grades that
+        are absent count as 0.
+    scale : "mRS" (green -> dark red/black) or "mTICI" (red -> green).
+    group_order : top-to-bottom order; groups not listed follow in order of
+        appearance.
+    annotate : label segments with "31.8%\\n(7)" (or "31.8%" when narrow; above
+        the bar with a leader line when too narrow for the bar; segments
+        < 3 % are listed in a note under the plot instead).
+    cutoff : draw a dashed line after this grade on every bar (e.g. ``2`` for
+        mRS 0-2 vs 3-6, ``"2a"`` for mTICI 2b-3) and print the share on the
+        favourable side to the right of each bar.
+    show_counts : add "(n)" under the percentage where there is room.
+
+    Segment patches carry ``gid="segment|<group>|<grade>"``, their labels
+    ``gid="seglabel|<group>|<grade>"``, group labels ``gid="grouplabel|<group>"``.
+    """
+    groups, counts = _validate_dist(dist, scale, group_order)
+    if cutoff is not None:
+        cut = _norm_grade(cutoff, _GROTTA[scale]["grades"])
+        if cut is None or cut == _GROTTA[scale]["grades"][-1]:
+            raise ValueError(f"cutoff {cutoff!r} is not a valid {scale} grade below the highest grade")
+    else:
+        cut = None
+    with plt.rc_context(_RC):
+        return _grotta(groups, counts, scale=scale, ax=ax, annotate=annotate, title=title,
+                       cut=cut, show_counts=show_counts)
+
+
+def _pct(c, n) -> str:
+    return f"{100 * c / n:.1f}%"
+
+
+def _ink(color) -> str:
+    """Black or white text, whichever contrasts better with ``color``."""
+    from matplotlib.colors import to_rgb
+    r, g, b = (v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in to_rgb(color))
+    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
+
+
+def _grotta(groups, counts, *, scale, ax, annotate, title, cut, show_counts):
+    spec = _GROTTA[scale]
+    grades, colors, desc = spec["grades"], spec["colors"], spec["desc"]
+    short = spec["short"]
+    n_by = {g: sum(counts[g].values()) for g in groups}
+
+    # ---------- horizontal layout (inches) ----------
+    GAP = 0.15
+    LABEL_MAX = 2.6
+    glabels = {}
+    for g in groups:
+        suffix = f" (n = {n_by[g]})"
+        glabels[g] = _truncate(g, max(0.6, LABEL_MAX - _text_w(suffix)) ) + suffix
+    label_w = max(_text_w(s) for s in glabels.values())
+    cut_texts = {}
+    if cut is not None:
+        ci = grades.index(cut)
+        for g in groups:
+            if scale == "mRS":
+                fav = sum(counts[g][gr] for gr in grades[: ci + 1])
+                cut_texts[g] = f"{short} {grades[0]}{NDASH}{cut}: {_pct(fav, n_by[g])}"
+            else:
+                fav = sum(counts[g][gr] for gr in grades[ci + 1:])
+                cut_texts[g] = f"{short} {grades[ci + 1]}{NDASH}{grades[-1]}: {_pct(fav, n_by[g])}"
+    right_w = max([_text_w(s) for s in cut_texts.values()] + [0.0])
+    left_in = MARGIN + label_w + GAP
+    panel_w = FIG_W - left_in - MARGIN - (GAP + right_w if right_w else 0.1)
+
+    # ---------- segment labels ----------
+    BAR_H, LANE_H, BAR_GAP = 0.46, 0.24, 0.16
+    PAD = 0.05
+    seg_info = {}  # (g, grade) -> dict
+    notes = []
+    any_lane = False
+    for g in groups:
+        n = n_by[g]
+        left = 0.0
+        lane = []
+        for gr in grades:
+            c = counts[g][gr]
+            frac = c / n
+            info = dict(left=left, frac=frac, count=c, mode=None, text=None)
+            seg_info[(g, gr)] = info
+            left += frac
+            if c == 0 or not annotate:
+                continue
+            w_in = frac * panel_w
+            pct = _pct(c, n)
+            two = f"{pct}\n({c})"
+            if show_counts and _text_w(two) + 2 * PAD <= w_in:
+                info.update(mode="in", text=two)
+            elif _text_w(pct) + 2 * PAD <= w_in:
+                info.update(mode="in", text=pct)
+            elif 100 * frac >= MIN_LABEL_PCT:
+                info.update(mode="lane", text=pct)
+                lane.append(info)
+            else:
+                info.update(mode="note")
+                notes.append(f"{g}: {short} {gr} {pct} ({c})")
+        # de-overlap the labels placed above the bar (1-D, left to right, then back)
+        if lane:
+            any_lane = True
+            for it in lane:
+                it["w"] = _text_w(it["text"]) / panel_w
+                it["x"] = it["left"] + it["frac"] / 2 - it["w"] / 2  # left edge (fraction)
+            sep = 0.08 / panel_w
+            lo_b, hi_b = 0.0, 1.0
+            lane[0]["x"] = max(lane[0]["x"], lo_b)
+            for a, b in zip(lane, lane[1:]):
+                b["x"] = max(b["x"], a["x"] + a["w"] + sep)
+            if lane[-1]["x"] + lane[-1]["w"] > hi_b:
+                lane[-1]["x"] = hi_b - lane[-1]["w"]
+                for a, b in reversed(list(zip(lane, lane[1:]))):
+                    a["x"] = min(a["x"], b["x"] - sep - a["w"])
+            for it in lane:
+                if it["x"] < lo_b - 1e-9:  # too crowded: fall back to the note
+                    it["mode"] = "note"
+                    gr = next(k[1] for k, v in seg_info.items() if v is it)
+                    notes.append(f"{g}: {short} {gr} {_pct(it['count'], n)} ({it['count']})")
+
+    # ---------- legend (measured) ----------
+    handles = [Patch(facecolor=colors[i], edgecolor="black", linewidth=0.5) for i in range(len(grades))]
+    leg_labels = [f"{gr}  {desc[gr]}" for gr in grades]
+
+    def make_legend(fig, ncol):
+        return fig.legend(handles, leg_labels, ncols=ncol, loc="upper center", frameon=False,
+                          title=spec["title"], title_fontproperties=_fp(FS, "bold"),
+                          prop=_fp(FS_SMALL), handlelength=1.4, handleheight=1.0,
+                          columnspacing=1.2, handletextpad=0.5, borderaxespad=0.0)
+
+    tmp = _new_figure(FIG_W, 3.0)
+    renderer = tmp.canvas.get_renderer()
+    ncol = len(grades)
+    while True:
+        leg = make_legend(tmp, ncol)
+        bb = leg.get_window_extent(renderer)
+        if bb.width / tmp.dpi <= FIG_W - 2 * MARGIN or ncol <= 2:
+            break
+        leg.remove()
+        ncol = math.ceil(len(grades) / math.ceil(len(grades) / ncol + 1)) if ncol > 4 else ncol - 1
+    leg_h = bb.height / tmp.dpi
+
+    # ---------- note lines ----------
+    note_lines = []
+    if notes:
+        note_lines = _wrap(f"Not labelled (< {MIN_LABEL_PCT:g}% or no room): " + "; ".join(notes),
+                           FIG_W - 2 * MARGIN, size=FS_SMALL)
+
+    # ---------- vertical layout ----------
+    TITLE_H = 0.4 if title else 0.0
+    TOP = 0.12 + TITLE_H + leg_h + 0.18
+    lane_h = LANE_H if any_lane else 0.0
+    row_h = lane_h + BAR_H + BAR_GAP
+    panel_h = len(groups) * row_h + 0.04
+    AXIS_H = 0.42
+    NOTE_H = 0.19 * len(note_lines)
+    BOTTOM = AXIS_H + NOTE_H + 0.08
+    fig_h = TOP + panel_h + BOTTOM
+
+    if ax is None:
+        fig = _new_figure(FIG_W, fig_h)
+        ax = fig.add_axes((left_in / FIG_W, BOTTOM / fig_h, panel_w / FIG_W, panel_h / fig_h))
+        own = True
+    else:
+        fig = ax.figure
+        own = False
+    ax.set_xlim(0, 1)
+    ax.set_ylim(panel_h, 0)  # y in inches from the top of the panel
+    for s in ("top", "right", "left"):
+        ax.spines[s].set_visible(False)
+    ax.set_yticks([])
+    ax.patch.set_alpha(0)
+    ax.xaxis.set_major_locator(ticker.MultipleLocator(0.2))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, p: f"{100 * v:.0f}%"))
+    ax.tick_params(axis="x", labelsize=FS, labelfontfamily=FONT, labelcolor="black")
+    ax.grid(False)
+
+    def txt(x, y, s, *, transform=None, ha="center", size=FS, color="black", weight="normal", gid=None,
+            va="center"):
+        return ax.text(x, y, s, transform=transform or ax.transData, ha=ha, va=va, fontsize=size,
+                       fontfamily=FONT, color=color, fontweight=weight, clip_on=False,
+                       parse_math=False, gid=gid, linespacing=1.1)
+
+    lab_t = ax.get_yaxis_transform() + ScaledTranslation(-GAP, 0, fig.dpi_scale_trans)
+    right_t = ax.get_yaxis_transform() + ScaledTranslation(GAP, 0, fig.dpi_scale_trans)
+    bounds = []
+    for i, g in enumerate(groups):
+        y_top = 0.02 + i * row_h + lane_h
+        y_mid = y_top + BAR_H / 2
+        txt(0, y_mid, glabels[g], transform=lab_t, ha="right", gid=f"grouplabel|{g}")
+        for gi, gr in enumerate(grades):
+            info = seg_info[(g, gr)]
+            if info["count"] == 0:
+                continue
+            ax.add_patch(Rectangle((info["left"], y_top), info["frac"], BAR_H, facecolor=colors[gi],
+                                   edgecolor="white", linewidth=0.8, gid=f"segment|{g}|{gr}"))
+            if info["mode"] == "in":
+                txt(info["left"] + info["frac"] / 2, y_mid, info["text"], color=_ink(colors[gi]),
+                    gid=f"seglabel|{g}|{gr}")
+            elif info["mode"] == "lane":
+                xc = info["left"] + info["frac"] / 2
+                xt = info["x"] + info["w"] / 2
+                y_lab = y_top - lane_h / 2 - 0.02
+                txt(xt, y_lab, info["text"], size=FS, gid=f"seglabel|{g}|{gr}")
+                ax.add_line(Line2D([xc, xc], [y_top - 0.05, y_top], color="black", lw=0.6,
+                                   clip_on=False))
+        # outline of the whole bar
+        ax.add_patch(Rectangle((0, y_top), 1, BAR_H, facecolor="none", edgecolor="black", lw=0.6,
+                               zorder=3))
+        if cut is not None:
+            ci = grades.index(cut)
+            xb = sum(seg_info[(g, gr)]["frac"] for gr in grades[: ci + 1])
+            bounds.append((xb, y_top, y_top + BAR_H))
+            txt(1, y_mid, cut_texts[g], transform=right_t, ha="left", gid=f"cutlabel|{g}")
+    if bounds:
+        xs, ys = [], []
+        for xb, yt, yb in bounds:
+            xs += [xb, xb]
+            ys += [yt - 0.04, yb + 0.04]
+        ax.add_line(Line2D(xs, ys, color="black", lw=1.3, ls=(0, (4, 2.5)), zorder=4, gid="cutoff-line",
+                           clip_on=False))
+
+    if own:
+        leg = make_legend(fig, ncol)
+        leg.set_bbox_to_anchor((0.5, 1 - (0.12 + TITLE_H) / fig_h), transform=fig.transFigure)
+        if title:
+            fig.text(MARGIN / FIG_W, 1 - 0.25 / fig_h, title, fontsize=FS_TITLE, fontweight="bold",
+                     fontfamily=FONT, ha="left", va="center", parse_math=False, gid="title")
+        for j, ln in enumerate(note_lines):
+            fig.text(MARGIN / FIG_W, (BOTTOM - AXIS_H - 0.1 - 0.19 * j) / fig_h, ln, fontsize=FS_SMALL,
+                     fontfamily=FONT, ha="left", va="center", parse_math=False, gid="note")
+    else:
+        ax.legend(handles, leg_labels, ncols=ncol, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                  frameon=False, title=spec["title"], prop=_fp(FS_SMALL))
+        if title:
+            ax.set_title(title, fontsize=FS_TITLE, fontweight="bold", loc="left", pad=leg_h * 72 + 6)
+        for j, ln in enumerate(note_lines):
+            txt(0, -(AXIS_H + 0.1 + 0.19 * j), ln, ha="left", size=FS_SMALL, gid="note",
+                transform=ax.transAxes + ScaledTranslation(0, -(AXIS_H + 0.1 + 0.19 * j), fig.dpi_scale_trans)
+                - ScaledTranslation(0, 0, fig.dpi_scale_trans))
+    return fig
