@@ -29,7 +29,9 @@ BUILD_ROOT ?= build
 BDIR := $(BUILD_ROOT)/$(RUN)
 NOTEBOOKS := $(sort $(wildcard $(NOTEBOOKS_DIR)/*.ipynb))
 EXECUTED := $(patsubst $(NOTEBOOKS_DIR)/%.ipynb,$(BDIR)/executed/%.ipynb,$(NOTEBOOKS))
-DATA := $(wildcard data/*.csv)
+DATA_DIR ?= data
+export EVTREPORT_DATA_DIR := $(abspath $(DATA_DIR))
+DATA := $(wildcard $(DATA_DIR)/*.csv)
 SRC := $(shell find src/evtreport -type f -not -path '*/__pycache__/*')
 
 CHROMIUM := /usr/bin/chromium
@@ -65,7 +67,7 @@ system-deps: | $(CHROMIUM) $(RSCRIPT)
 
 # 1. Validate the data and the parameter file before any notebook runs.
 $(BDIR)/params.yaml: $(PARAMS) $(DATA) $(SRC) $(STAMP)
-	$(PY) -m evtreport.build prepare --params $(PARAMS) --out $@
+	$(PY) -m evtreport.build prepare --params $(PARAMS) --data-dir $(DATA_DIR) --out $@
 
 # 2. Run each chapter with papermill (independent: they run in parallel).
 $(BDIR)/executed/%.ipynb: $(NOTEBOOKS_DIR)/%.ipynb $(BDIR)/params.yaml

@@ -116,7 +116,10 @@ def _number_captions(soup, main) -> tuple[dict, list]:
         cap.insert(0, tag)
         labels[(kind, ident)] = (label, anchor)
         text = cap.find(class_="evt-caption-text")
-        listing.append((kind, label, text.get_text(" ", strip=True) if text else "", anchor))
+        text = text.get_text(" ", strip=True) if text else ""
+        if kind == "figure":
+            target.find("img")["alt"] = f"{label}. {text}"
+        listing.append((kind, label, text, anchor))
     return labels, listing
 
 

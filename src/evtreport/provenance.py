@@ -8,7 +8,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from .paths import ROOT
+from .paths import DATA_DIR, ROOT
 
 # The packages whose versions can change a number or a figure in the report.
 KEY_PACKAGES = ("numpy", "scipy", "pandas", "statsmodels", "matplotlib", "seaborn",
@@ -35,7 +35,7 @@ def sha256(path: str | Path) -> str:
 
 def data_checksums(data_dir: str | Path | None = None) -> dict[str, str]:
     """SHA-256 of every CSV in data/ (relative path -> hex digest), sorted by path."""
-    data_dir = Path(data_dir) if data_dir else ROOT / "data"
+    data_dir = Path(data_dir) if data_dir else DATA_DIR
     return {str(p.relative_to(data_dir.parent)): sha256(p)
             for p in sorted(data_dir.glob("*.csv"))}
 

@@ -1,0 +1,95 @@
+"""The whole build: reproducibility, incrementality, and failures that leave the report intact."""
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_make, snapshot
+
+pytestmark = pytest.mark.slow
+
+
+def test_fresh_build_reproduces_the_committed_results_exactly(fresh_build):
+    built = (fresh_build / "report" / "results.csv").read_bytes()
+    assert built == (ROOT / "report" / "results.csv").read_bytes(), (
+        "a fresh build differs from the committed report/results.csv: rebuild and commit the report")
+
+
+def test_fresh_build_publishes_every_output(fresh_build):
+    out = fresh_build / "report"
+    assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (out / "index.html").stat().st_size > 10_000
+    assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == sorted(
+        p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert not list(out.glob(".staging-*")), "the staging directory was left behind"
+
+
+def test_second_build_does_no_work(fresh_build):
+    index = fresh_build / "report" / "index.html"
+    before = index.stat().st_mtime_ns
+    proc = run_make("report", f"OUT={fresh_build / 'report'}", f"BUILD_ROOT={fresh_build / 'build'}")
+    assert proc.returncode == 0
+    assert "evtreport.build" not in proc.stdout, proc.stdout
+    assert index.stat().st_mtime_ns == before
+
+
+@pytest.fixture
+def published(tmp_path):
+    """A copy of the committed report to build over."""
+    out = tmp_path / "published"
+    shutil.copytree(ROOT / "report", out, ignore=shutil.ignore_patterns("runs"))
+    return out
+
+
+def test_bad_parameter_file_fails_clearly_and_leaves_the_report(tmp_path, published):
+    before = snapshot(published)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("ci_method: exact\nhksj: maybe\n")
+    proc = run_make("report", f"PARAMS={bad}", f"OUT={published}", f"BUILD_ROOT={tmp_path / 'b'}")
+    assert proc.returncode != 0
+    assert f"{bad}: parameter 'ci_method': expected one of 'wilson'" in proc.stderr
+    assert f"{bad}: parameter 'hksj': expected true or false, got 'maybe'" in proc.stderr
+    assert not (tmp_path / "b" / "bad" / "executed").exists(), "a notebook ran despite bad parameters"
+    assert snapshot(published) == before
+
+
+def test_raising_notebook_fails_clearly_and_leaves_the_report(tmp_path, published):
+    before = snapshot(published)
+    nbs = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", nbs)
+    import nbformat
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Broken chapter"),
+        nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure for the test')")])
+    nb.metadata["kernelspec"] = {"name": "evtreport", "display_name": "evtreport", "language": "python"}
+    nbformat.write(nb, nbs / "99_broken.ipynb")
+    proc = run_make("report", f"NOTEBOOKS_DIR={nbs}", f"OUT={published}",
+                    f"BUILD_ROOT={tmp_path / 'b'}")
+    assert proc.returncode != 0
+    assert re.search(r"99_broken\.ipynb: cell \d+ raised RuntimeError: deliberate failure for the test",
+                     proc.stderr), proc.stderr
+    assert not (tmp_path / "b" / "default" / "executed" / "99_broken.ipynb").exists()
+    assert snapshot(published) == before
+
+
+def test_invalid_data_stops_the_build_before_any_notebook(tmp_path, published):
+    """The data validator runs first; an error names the file, line and column."""
+    before = snapshot(published)
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    lines = (data / "outcomes.csv").read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    import csv, io
+    row = next(csv.reader(io.StringIO(lines[1])))
+    row[header.index("events")] = "-3"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(row)
+    lines[1] = buf.getvalue()
+    (data / "outcomes.csv").write_text("".join(lines))
+    proc = run_make("report", f"DATA_DIR={data}", f"OUT={published}", f"BUILD_ROOT={tmp_path / 'b'}")
+    assert proc.returncode != 0
+    assert "outcomes.csv:2" in proc.stderr and "'events'" in proc.stderr, proc.stderr
+    assert not (tmp_path / "b" / "default" / "executed").exists()
+    assert snapshot(published) == before

@@ -1,0 +1,95 @@
+"""Report assembly: numbering, table of contents, cross-references, offline page."""
+
+import base64
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from evtreport import display, htmlreport, params
+from evtreport.results import MIME
+
+PNG_1PX = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")).decode()
+
+
+def html_out(html):
+    return nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": ""})
+
+
+def chapter(title, *, fig_id=None, tbl_id=None, text=""):
+    cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_markdown_cell(f"# {title}\n\n{text}\n\n## Part A\n\n## Part B")]
+    code = nbformat.v4.new_code_cell("plot()")
+    if fig_id:
+        code.outputs.append(nbformat.v4.new_output("display_data", data={"image/png": PNG_1PX}))
+        code.outputs.append(html_out(display._caption_html("figure", fig_id, "A plot.", None)))
+    if tbl_id:
+        code.outputs.append(html_out(display._caption_html("table", tbl_id, "A table.", None)
+                                     + "<table><tr><td>1</td></tr></table>"))
+    code.outputs.append(nbformat.v4.new_output("display_data", data={MIME: {"rows": []}}))
+    cells.append(code)
+    nb = nbformat.v4.new_notebook(cells=cells)
+    return nb
+
+
+def build(*nbs):
+    page = htmlreport.build_html(nbs, title="T", subtitle="S", run_name="default",
+                                 params_file="params/default.yaml", values=dict(params.DEFAULTS),
+                                 build_info="test")
+    return BeautifulSoup(page, "html.parser")
+
+
+def test_sections_figures_tables_are_numbered_in_reading_order_and_linked():
+    soup = build(chapter("One", fig_id="f1", tbl_id="t1", text="See @fig:f2 and @tbl:t1."),
+                 chapter("Two", fig_id="f2"))
+    headings = [h.get_text(" ", strip=True) for h in soup.select("main h1, main h2")
+                if not h.find_parent(["header", "nav"])]
+    assert headings[:4] == ["1 One", "1.1 Part A", "1.2 Part B", "2 Two"]
+    labels = [s.get_text() for s in soup.select(".evt-caption .evt-label")]
+    assert labels == ["Figure 1.", "Table 1.", "Figure 2."]
+    refs = {a.get_text(): a["href"] for a in soup.select("a.evt-ref")}
+    assert refs == {"Figure 2": "#fig-f2", "Table 1": "#tbl-t1"}
+    for href in refs.values():  # the anchor is on the image output of a figure
+        assert soup.find(id=href[1:]) is not None
+    assert soup.find(id="fig-f2").find("img")["alt"] == "Figure 2. A plot."
+    toc = [a["href"] for a in soup.select("nav.evt-toc > ol a")]
+    assert len(toc) == 6 and all(soup.find(id=h[1:]) for h in toc)
+
+
+def test_duplicate_heading_ids_are_made_unique():
+    soup = build(chapter("Same"), chapter("Same"))
+    ids = [h["id"] for h in soup.select("main h1[id], main h2[id]")]
+    assert len(ids) == len(set(ids))
+
+
+def test_unknown_cross_reference_stops_the_build():
+    with pytest.raises(htmlreport.ReportError, match="@fig:nowhere"):
+        build(chapter("One", text="As @fig:nowhere shows."))
+
+
+def test_figure_caption_without_image_stops_the_build():
+    nb = chapter("One")
+    nb.cells[-1].outputs.insert(0, html_out(display._caption_html("figure", "lost", "x", None)))
+    with pytest.raises(htmlreport.ReportError, match="figure 'lost': no image"):
+        build(nb)
+
+
+def test_page_is_offline_and_code_is_hidden_by_default():
+    soup = build(chapter("One"))
+    assert not soup.find_all("script", src=True)
+    assert not [l for l in soup.find_all("link", href=True) if l["href"].startswith("http")]
+    toggle = soup.find("input", id="evt-show-code")
+    assert toggle is not None and not toggle.has_attr("checked")
+    assert "x = 1" not in soup.get_text()  # the parameters cell is dropped
+    assert MIME not in str(soup)            # results payloads are not rendered
+
+
+def test_changed_parameters_are_flagged_in_the_title_block():
+    values = dict(params.DEFAULTS, favourable_mrs_max=1)
+    page = htmlreport.build_html([chapter("One")], title="T", subtitle="S", run_name="x",
+                                 params_file="params/x.yaml", values=values, build_info="b")
+    block = BeautifulSoup(page, "html.parser").select_one(".evt-params")
+    assert "changed from the defaults: favourable_mrs_max (default 2)" in block.get_text()
+    assert block.select_one("li.evt-changed").get_text() == "favourable_mrs_max = 1"
