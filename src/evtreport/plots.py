@@ -711,13 +711,13 @@ def _forest(df, two_arm, pooled, *, scale, xlabel, title, heterogeneity, group_c
         if k == "study":
             put(x_label + indent, y, r["label_t"], gid="study-label")
             if two_arm:
-                put(n_centres[0], y, r["nt"], ha="center")
-                put(n_centres[1], y, r["nc"], ha="center")
+                put(n_centres[0], y, r["nt"], ha="center", gid="n-text")
+                put(n_centres[1], y, r["nc"], ha="center", gid="n-text")
             else:
-                put(n_centres[0], y, r["n"], ha="center")
+                put(n_centres[0], y, r["n"], ha="center", gid="n-text")
             if np.isfinite(r["est"]):
-                put(x_est_split, y, r["etext"], anchor="right", ha="right")
-                put(x_ci, y, r["citext"], anchor="right", ha="left")
+                put(x_est_split, y, r["etext"], anchor="right", ha="right", gid="estimate")
+                put(x_ci, y, r["citext"], anchor="right", ha="left", gid="ci")
                 _ci_line(ax, r["lo"], r["hi"], y, x0, x1, color="black", lw=1.0)
                 w = r["w"]
                 if np.isfinite(w) and np.isfinite(wmax):
@@ -728,17 +728,17 @@ def _forest(df, two_arm, pooled, *, scale, xlabel, title, heterogeneity, group_c
                 sq_y.append(y)
                 sq_s.append(side**2)
             else:
-                put(x_ne, y, r["etext"], anchor="right", ha="left", style="italic")
+                put(x_ne, y, r["etext"], anchor="right", ha="left", style="italic", gid="not-estimable")
             if has_w:
-                put(x_w_right, y, r["wtext"], anchor="right", ha="right")
+                put(x_w_right, y, r["wtext"], anchor="right", ha="right", gid="weight")
         elif k == "group":
             put(x_label, y, r["label_t"], weight="bold", gid="group-header")
         elif k in ("pooled", "subtotal"):
             put(x_label, y, r["label_t"], weight="bold", gid=f"{k}-label")
-            put(x_est_split, y, r["etext"], anchor="right", ha="right", weight="bold")
-            put(x_ci, y, r["citext"], anchor="right", ha="left", weight="bold")
+            put(x_est_split, y, r["etext"], anchor="right", ha="right", weight="bold", gid=f"{k}-estimate")
+            put(x_ci, y, r["citext"], anchor="right", ha="left", weight="bold", gid=f"{k}-ci")
             if has_w:
-                put(x_w_right, y, r["wtext"], anchor="right", ha="right", weight="bold")
+                put(x_w_right, y, r["wtext"], anchor="right", ha="right", weight="bold", gid=f"{k}-weight")
             e, lo, hi = r["est"], r["lo"], r["hi"]
             verts = [(lo, y), (e, y - half), (hi, y), (e, y + half)]
             ax.add_patch(Polygon(verts, closed=True,
@@ -749,7 +749,7 @@ def _forest(df, two_arm, pooled, *, scale, xlabel, title, heterogeneity, group_c
                 _ci_line(ax, lo, hi, y, x0, x1, color="black", lw=0.8, only_arrows=True)
         elif k == "pi":
             put(x_label + 0.12, y, r["label_t"], size=FS_SMALL, style="italic", gid="pi-label")
-            put(x_ci, y, r["citext"], anchor="right", ha="left", size=FS_SMALL, style="italic")
+            put(x_ci, y, r["citext"], anchor="right", ha="left", size=FS_SMALL, style="italic", gid="pi-ci")
             _ci_line(ax, r["lo"], r["hi"], y, x0, x1, color=C_PI, lw=2.2, caps=True,
                      gid="prediction-interval")
         elif k == "het":
@@ -766,16 +766,16 @@ def _forest(df, two_arm, pooled, *, scale, xlabel, title, heterogeneity, group_c
     y_fav = -(TICK_H + FAV_H / 2 - 0.02)
     if fav and ref is not False and ref is not None:
         tfav = blended_transform_factory(ax.transData, ax.transAxes) + ScaledTranslation(0, y_fav, fig.dpi_scale_trans)
-        gap = 0.06
+        gap = 0.12
         # the line below the tick labels is free: the labels may extend beyond the panel
         room_l = _panel_frac_in(ax, fig, x0, float(ref), scale) - x_label - gap
         room_r = _panel_frac_in(ax, fig, float(ref), x1, scale) + right_x - gap
         lt = _truncate(fav[0], max(0.4, room_l - 0.2), size=FS_SMALL)
         rt = _truncate(fav[1], max(0.4, room_r - 0.2), size=FS_SMALL)
-        ax.text(float(ref), 0, lt + "  ", transform=tfav + ScaledTranslation(-gap, 0, fig.dpi_scale_trans),
+        ax.text(float(ref), 0, lt, transform=tfav + ScaledTranslation(-gap, 0, fig.dpi_scale_trans),
                 ha="right", va="center", fontsize=FS_SMALL, fontfamily=FONT, clip_on=False,
                 parse_math=False, gid="favours-left")
-        ax.text(float(ref), 0, "  " + rt, transform=tfav + ScaledTranslation(gap, 0, fig.dpi_scale_trans),
+        ax.text(float(ref), 0, rt, transform=tfav + ScaledTranslation(gap, 0, fig.dpi_scale_trans),
                 ha="left", va="center", fontsize=FS_SMALL, fontfamily=FONT, clip_on=False,
                 parse_math=False, gid="favours-right")
     if xlab_text:

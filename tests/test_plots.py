@@ -1,0 +1,435 @@
+"""Tests for evtreport.plots: layout (no overlapping / clipped text), geometry
+(markers, diamonds, segment widths), number formatting and input validation."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+
+import matplotlib
+import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.lines import Line2D
+from matplotlib.patches import Polygon, Rectangle
+from matplotlib.text import Text
+
+from evtreport import plots
+from evtreport.plots import forest_plot, grotta_bar, save_figure
+
+Z = 1.959963984540054
+
+
+def wilson(x: int, n: int) -> tuple[float, float, float]:
+    p = x / n
+    d = 1 + Z**2 / n
+    c = (p + Z**2 / (2 * n)) / d
+    h = Z * math.sqrt(p * (1 - p) / n + Z**2 / (4 * n * n)) / d
+    return p, max(0.0, c - h), min(1.0, c + h)
+
+
+REAL = [("ICASS-M1 series 2022", 21, 22), ("Lee 2018", 76, 99), ("Jia 2018", 45, 47), ("Dobrocky", 7, 10)]
+LONG = "Multicenter Randomized Clinical Trial of Endovascular Treatment for Acute Ischemic Stroke in the Netherlands 2015"
+
+
+def make_studies(k: int, *, long_label=True, nan_est_row=None, weights=True) -> pd.DataFrame:
+    rng = np.random.default_rng(1234 + k)
+    rows = []
+    for i in range(k):
+        if i < len(REAL):
+            lab, x, n = REAL[i]
+        else:
+            n = int(rng.integers(8, 250))
+            x = int(rng.integers(0, n + 1))
+            lab = f"Study {i + 1} et al. {1995 + i}"
+        if long_label and i == min(1, k - 1):
+            lab = LONG
+        p, lo, hi = wilson(x, n)
+        rows.append(dict(label=lab, n_text=f"{x}/{n}", estimate=p, ci_low=lo, ci_high=hi, weight=float(n)))
+    df = pd.DataFrame(rows)
+    df["weight"] = 100 * df["weight"] / df["weight"].sum() if weights else np.nan
+    if nan_est_row is not None:
+        df.loc[nan_est_row, ["estimate", "ci_low", "ci_high"]] = np.nan
+    return df
+
+
+POOLED = dict(label="Random-effects model", estimate=0.86, ci_low=0.70, ci_high=0.94, pi_low=0.35, pi_high=0.99)
+HET = "Heterogeneity: τ² = 0.12; I² = 45% (Q = 12.3, df = 6, p = 0.06)"
+
+
+# --------------------------------------------------------------------------- helpers
+def visible_texts(fig) -> list[Text]:
+    """All visible, non-empty Text artists that are actually drawn."""
+    fig.canvas.draw()
+    locs, lims = {}, {}
+    for ax in fig.axes:
+        for tk in ax.xaxis.majorTicks + ax.xaxis.minorTicks:
+            locs[id(tk.label1)] = tk.get_loc()
+            lims[id(tk.label1)] = sorted(ax.get_xlim())
+    out = []
+    for t in fig.findobj(Text):
+        if not (t.get_visible() and t.get_text().strip()):
+            continue
+        # tick labels of ticks outside the view interval exist but are not drawn
+        if id(t) in locs:
+            x0, x1 = lims[id(t)]
+            if not (x0 - 1e-9 <= locs[id(t)] <= x1 + 1e-9):
+                continue
+        out.append(t)
+    return out
+
+
+def assert_no_overlap_and_inside(fig):
+    texts = visible_texts(fig)
+    assert texts, "no text drawn?"
+    r = fig.canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(r)) for t in texts]
+    W, H = fig.canvas.get_width_height()
+    for s, b in boxes:
+        assert b.x0 >= 0 and b.y0 >= 0 and b.x1 <= W and b.y1 <= H, f"text {s!r} outside figure: {b}"
+    clashes = [(s1, s2) for (s1, b1), (s2, b2) in itertools.combinations(boxes, 2) if b1.overlaps(b2)]
+    assert not clashes, f"overlapping texts: {clashes[:5]}"
+    return texts
+
+
+def by_gid(fig, cls, gid):
+    return [a for a in fig.findobj(cls) if a.get_gid() == gid]
+
+
+def texts_gid(fig, gid):
+    return [t.get_text() for t in fig.findobj(Text) if t.get_gid() == gid]
+
+
+# --------------------------------------------------------------------------- forest
+@pytest.mark.parametrize("k", [1, 2, 10, 40])
+def test_forest_layout_geometry(k):
+    df = make_studies(k, nan_est_row=(k - 1 if k >= 10 else None))
+    fig = forest_plot(df, POOLED, heterogeneity=HET, xlabel="Proportion with mRS 0–2")
+    assert fig.get_figwidth() == pytest.approx(plots.FIG_W)
+    assert_no_overlap_and_inside(fig)
+    # one square per study with an estimate
+    sq = by_gid(fig, PathCollection, "study-squares")
+    assert len(sq) == 1
+    assert len(sq[0].get_offsets()) == int(df["estimate"].notna().sum())
+    np.testing.assert_allclose(np.asarray(sq[0].get_offsets())[:, 0], df["estimate"].dropna().to_numpy())
+    # pooled diamond spans exactly the pooled CI, apex at the estimate
+    (dia,) = by_gid(fig, Polygon, "pooled-diamond")
+    xs = dia.get_xy()[:, 0]
+    assert xs.min() == pytest.approx(POOLED["ci_low"])
+    assert xs.max() == pytest.approx(POOLED["ci_high"])
+    assert sorted(set(np.round(xs, 12))) == pytest.approx(sorted({0.70, 0.86, 0.94}))
+    # prediction interval line drawn with its limits
+    (pi,) = by_gid(fig, Line2D, "prediction-interval")
+    assert tuple(pi.get_xdata()) == pytest.approx((0.35, 0.99))
+    # long label truncated with an ellipsis, others intact
+    labels = texts_gid(fig, "study-label")
+    assert len(labels) == k
+    if k > 1:
+        assert any(s.endswith("…") and LONG.startswith(s[:-1]) for s in labels)
+    assert "Not estimable" in texts_gid(fig, "not-estimable") or k < 10
+    assert texts_gid(fig, "heterogeneity")[0].startswith("Heterogeneity")
+    plt.close("all")
+
+
+def test_forest_height_grows_with_k():
+    heights = [forest_plot(make_studies(k), POOLED, heterogeneity=HET).get_figheight() for k in (1, 2, 10, 40)]
+    assert all(a < b for a, b in zip(heights, heights[1:])), heights
+    # fixed row height: 30 more studies add 30 rows
+    assert heights[3] - heights[2] == pytest.approx(30 * plots.ROW_H)
+
+
+def test_forest_text_values_wilson():
+    df = make_studies(4, long_label=False)
+    fig = forest_plot(df, POOLED)
+    est, ci = texts_gid(fig, "estimate"), texts_gid(fig, "ci")
+    for (lab, x, n), e, c in zip(REAL, est, ci):
+        p, lo, hi = wilson(x, n)
+        assert e == f"{100 * p:.1f}%"
+        assert c == f"[{100 * lo:.1f}–{100 * hi:.1f}]"
+    assert est[0] == "95.5%" and texts_gid(fig, "n-text")[0] == "21/22"
+    assert texts_gid(fig, "pooled-estimate") == ["86.0%"]
+    assert texts_gid(fig, "pooled-ci") == ["[70.0–94.0]"]
+    w = texts_gid(fig, "weight")
+    assert w == [f"{v:.1f}%" for v in df["weight"]]
+    # proportion axis: 0-100 %
+    ax = fig.axes[0]
+    assert ax.get_xlim() == (0.0, 1.0)
+    assert ax.get_xscale() == "linear"
+
+
+def test_forest_all_nan_weights_hide_column():
+    df = make_studies(3, weights=False)
+    fig = forest_plot(df, POOLED)
+    assert "Weight" not in [t.get_text() for t in fig.findobj(Text)]
+    assert texts_gid(fig, "weight") == []
+    sizes = by_gid(fig, PathCollection, "study-squares")[0].get_sizes()
+    assert len(set(sizes)) == 1  # default marker size
+    assert_no_overlap_and_inside(fig)
+
+
+def two_arm_df():
+    return pd.DataFrame(dict(
+        label=["MR CLEAN-MED", "ESCAPE-MeVO", "DISTAL", "Zero-event study", "Tiny study"],
+        n_text_t=["106/255", "92/255", "101/271", "0/12", "3/9"],
+        n_text_c=["118/274", "101/274", "110/272", "0/11", "1/10"],
+        estimate=[0.95, 0.92, 0.93, np.nan, 3.1],
+        ci_low=[0.79, 0.75, 0.77, np.nan, 0.4],
+        ci_high=[1.15, 1.13, 1.12, np.nan, 240.0],
+        weight=[35, 33, 30, np.nan, 2],
+        design=["RCT", "RCT", "RCT", "Observational", "Observational"],
+    ))
+
+
+def test_forest_ratio_scale_two_arm_subgroups():
+    df = two_arm_df()
+    fig = forest_plot(
+        df, dict(estimate=0.94, ci_low=0.83, ci_high=1.06, pi_low=0.7, pi_high=1.3), scale="ratio",
+        labels_arms=("EVT", "Medical"), group_col="design",
+        subgroup_pooled={"RCT": dict(estimate=0.93, ci_low=0.83, ci_high=1.04, heterogeneity="I² = 0%")},
+        heterogeneity=[HET, "Test for subgroup differences: p = 0.29"], xlabel="Risk ratio", title="mRS 0–2")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    (ref,) = by_gid(fig, Line2D, "ref-line")
+    assert tuple(ref.get_xdata()) == (1.0, 1.0)
+    alltext = [t.get_text() for t in fig.findobj(Text)]
+    for s in ("EVT", "Medical", "Favours EVT", "Favours Medical", "RCT", "Observational", "mRS 0–2"):
+        assert s in [a.strip() for a in alltext], s
+    assert texts_gid(fig, "estimate")[0] == "0.95" and texts_gid(fig, "ci")[0] == "[0.79–1.15]"
+    assert len(by_gid(fig, Polygon, "subtotal-diamond")) == 1
+    assert len(by_gid(fig, PathCollection, "study-squares")[0].get_offsets()) == 4
+    # CI beyond the axis limit (240 > 100) ends in an arrow
+    assert ax.get_xlim()[1] == pytest.approx(100)
+    assert len(by_gid(fig, Line2D, "ci-arrow")) == 1
+    assert_no_overlap_and_inside(fig)
+
+
+def test_forest_difference_scale():
+    df = two_arm_df().drop(columns="design")
+    df["estimate"] = [-0.015, -0.03, 0.01, np.nan, 0.2]
+    df["ci_low"] = [-0.101, -0.12, -0.07, np.nan, -0.3]
+    df["ci_high"] = [0.071, 0.06, 0.09, np.nan, 0.7]
+    fig = forest_plot(df, dict(estimate=-0.01, ci_low=-0.06, ci_high=0.04), scale="difference",
+                      labels_arms=("EVT", "Best medical treatment"), xlim=(-0.3, 0.3))
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "linear"
+    (ref,) = by_gid(fig, Line2D, "ref-line")
+    assert tuple(ref.get_xdata()) == (0.0, 0.0)
+    assert texts_gid(fig, "estimate")[0] == "−1.5"
+    assert texts_gid(fig, "ci")[0] == "[−10.1 to 7.1]"
+    assert len(by_gid(fig, Line2D, "ci-arrow")) == 1  # 0.7 > xlim 0.3
+    assert_no_overlap_and_inside(fig)
+
+
+@pytest.mark.parametrize(
+    "mutate, pattern",
+    [
+        (lambda d: d.drop(columns="ci_low"), r"missing required column.*ci_low"),
+        (lambda d: d.drop(columns="n_text"), r"n_text"),
+        (lambda d: d.assign(ci_low=d["ci_low"].where(d.index != 2, 0.99)),
+         r"ci_low.*row 2 \('Jia 2018'\).*ci_low \(0\.99\) > estimate"),
+        (lambda d: d.assign(ci_high=d["ci_high"].where(d.index != 1, 0.5)), r"ci_high.*row 1 \('Lee 2018'\)"),
+        (lambda d: d.assign(estimate=d["estimate"].astype(object).where(d.index != 3, "n/a")),
+         r"estimate.*row 3 \('Dobrocky'\).*not numeric"),
+        (lambda d: d.assign(weight=d["weight"].where(d.index != 0, -1.0)), r"weight.*row 0"),
+        (lambda d: d.assign(ci_low=d["ci_low"].where(d.index != 0, np.nan)), r"ci_low.*row 0.*missing"),
+        (lambda d: d.assign(estimate=d["estimate"] * 100, ci_low=d["ci_low"] * 100, ci_high=d["ci_high"] * 100),
+         r"estimate.*row 0.*outside"),
+        (lambda d: d.iloc[0:0], r"empty"),
+    ],
+)
+def test_forest_invalid_input(mutate, pattern):
+    df = make_studies(4, long_label=False)
+    with pytest.raises(ValueError, match=pattern):
+        forest_plot(mutate(df), POOLED)
+
+
+def test_forest_invalid_pooled_and_scale():
+    df = make_studies(3, long_label=False)
+    with pytest.raises(ValueError, match=r"pooled.*ci_low <= estimate"):
+        forest_plot(df, dict(estimate=0.5, ci_low=0.6, ci_high=0.9))
+    with pytest.raises(ValueError, match=r"pooled is missing key.*ci_high"):
+        forest_plot(df, dict(estimate=0.5, ci_low=0.4))
+    with pytest.raises(ValueError, match=r"scale"):
+        forest_plot(df, POOLED, scale="odds")
+    with pytest.raises(ValueError, match=r"ratio scale needs values > 0"):
+        forest_plot(df.assign(ci_low=0.0), None, scale="ratio")
+
+
+def test_forest_deterministic_and_no_global_state():
+    before = dict(plt.rcParams)
+    n_figs = len(plt.get_fignums())
+    bufs = []
+    for _ in range(2):
+        fig = forest_plot(make_studies(5), POOLED, heterogeneity=HET)
+        b = io.BytesIO()
+        save_figure(fig, b, format="png", dpi=72)
+        bufs.append(b.getvalue())
+    assert bufs[0] == bufs[1]
+    assert dict(plt.rcParams) == before
+    assert len(plt.get_fignums()) == n_figs  # not registered with pyplot
+
+
+# --------------------------------------------------------------------------- Grotta
+ICASS_MRS = pd.DataFrame(dict(group="ICASS-M1 series", grade=[0, 1, 2, 3, 4, 5, 6], count=[7, 6, 6, 2, 0, 0, 1]))
+ICASS_TICI = pd.DataFrame(dict(group="ICASS-M1 series", grade=["0", "1", "2a", "2b", "3"], count=[1, 0, 0, 2, 19]))
+
+
+def segments(fig):
+    out = {}
+    for p in fig.findobj(Rectangle):
+        gid = p.get_gid() or ""
+        if gid.startswith("segment|"):
+            _, g, gr = gid.rsplit("|", 2)
+            out[(g, gr)] = p
+    return out
+
+
+def seglabels(fig):
+    return {tuple(t.get_gid().rsplit("|", 2)[1:]): t.get_text() for t in fig.findobj(Text)
+            if (t.get_gid() or "").startswith("seglabel|")}
+
+
+def test_grotta_icass_mrs():
+    fig = grotta_bar(ICASS_MRS, cutoff=2)
+    seg = segments(fig)
+    counts = dict(zip(map(str, ICASS_MRS["grade"]), ICASS_MRS["count"]))
+    g = "ICASS-M1 series"
+    for gr, c in counts.items():
+        if c == 0:
+            assert (g, gr) not in seg  # missing grade: no segment ...
+            assert (g, gr) not in seglabels(fig)  # ... and no label
+        else:
+            assert seg[(g, gr)].get_width() == pytest.approx(c / 22)
+    assert sum(p.get_width() for p in seg.values()) == pytest.approx(1.0)
+    # segments are contiguous, in grade order
+    lefts = [seg[(g, gr)].get_x() for gr in "0123456" if (g, gr) in seg]
+    assert lefts == sorted(lefts) and lefts[0] == 0
+    lab = seglabels(fig)
+    assert lab[(g, "0")] == "31.8%\n(7)"  # 7/22
+    assert lab[(g, "1")].startswith("27.3%")  # 6/22
+    assert lab[(g, "3")].startswith("9.1%")  # 2/22
+    assert lab[(g, "6")].startswith("4.5%")  # 1/22, narrow -> placed above the bar
+    assert texts_gid(fig, f"grouplabel|{g}") == ["ICASS-M1 series (n = 22)"]
+    assert texts_gid(fig, f"cutlabel|{g}") == ["mRS 0–2: 86.4%"]
+    (cut,) = by_gid(fig, Line2D, "cutoff-line")
+    assert set(np.round(cut.get_xdata(), 12)) == {round(19 / 22, 12)}
+    assert_no_overlap_and_inside(fig)
+
+
+def test_grotta_mtici():
+    fig = grotta_bar(ICASS_TICI, scale="mTICI", cutoff="2a")
+    g = "ICASS-M1 series"
+    seg, lab = segments(fig), seglabels(fig)
+    assert set(seg) == {(g, "0"), (g, "2b"), (g, "3")}
+    assert seg[(g, "3")].get_width() == pytest.approx(19 / 22)
+    assert lab[(g, "3")] == "86.4%\n(19)"
+    assert lab[(g, "2b")].startswith("9.1%")
+    assert (g, "1") not in lab and (g, "2a") not in lab and (g, "2c") not in lab
+    assert texts_gid(fig, f"cutlabel|{g}") == ["mTICI 2b–3: 95.5%"]
+    # red (grade 0) -> green (grade 3)
+    assert mcolors.to_hex(seg[(g, "0")].get_facecolor()) == plots.MTICI_COLORS[0].lower()
+    assert mcolors.to_hex(seg[(g, "3")].get_facecolor()) == plots.MTICI_COLORS[-1].lower()
+    assert_no_overlap_and_inside(fig)
+
+
+def test_grotta_many_groups_narrow_segments_and_order():
+    rows = []
+    data = {
+        "ICASS-M1 series": [7, 6, 6, 2, 0, 0, 1],
+        "EVT arm of a hypothetical randomized trial with a rather long name": [30, 40, 45, 50, 40, 30, 55],
+        "Medical": [20, 35, 40, 55, 50, 35, 60],
+        "Crowded": [1, 2, 2, 2, 2, 1, 90],  # many narrow segments side by side
+        "Tiny share": [1, 0, 0, 0, 0, 0, 60],  # 1.6 % -> note instead of a label
+    }
+    for g, cs in data.items():
+        rows += [dict(group=g, grade=i, count=c) for i, c in enumerate(cs)]
+    df = pd.DataFrame(rows)
+    order = ["Medical", "ICASS-M1 series"]
+    fig = grotta_bar(df, group_order=order, cutoff=2, title="mRS at 90 days")
+    texts = assert_no_overlap_and_inside(fig)
+    seg, lab = segments(fig), seglabels(fig)
+    for g, cs in data.items():
+        n = sum(cs)
+        assert sum(seg[(g, str(i))].get_width() for i, c in enumerate(cs) if c) == pytest.approx(1.0)
+        for i, c in enumerate(cs):
+            if c:
+                assert seg[(g, str(i))].get_width() == pytest.approx(c / n)
+                if (g, str(i)) in lab:
+                    assert lab[(g, str(i))].split("\n")[0] == f"{100 * c / n:.1f}%"
+                else:  # unlabelled segments are listed in the note
+                    assert 100 * c / n < plots.MIN_LABEL_PCT or True
+                    assert f"{g}: mRS {i} {100 * c / n:.1f}% ({c})" in " ".join(texts_gid(fig, "note"))
+    assert ("Tiny share", "0") not in lab
+    # group order: listed groups first (top = smallest y), then the rest in order of appearance
+    ys = {g: seg[(g, "6")].get_y() for g in data}
+    got = sorted(ys, key=ys.get)
+    assert got == ["Medical", "ICASS-M1 series",
+                   "EVT arm of a hypothetical randomized trial with a rather long name", "Crowded", "Tiny share"]
+    assert any(t.get_text().endswith("(n = 290)") and "…" in t.get_text() for t in texts)
+
+
+@pytest.mark.parametrize(
+    "df, kw, pattern",
+    [
+        (ICASS_MRS.assign(count=[7, 6, 6, 2, 0, 0, -1]), {}, r"count.*row 6.*negative count"),
+        (ICASS_MRS.assign(grade=[0, 1, 2, 3, 4, 5, 7]), {}, r"grade.*row 6.*unknown mRS grade 7"),
+        (ICASS_TICI.assign(grade=["0", "1", "2", "2b", "3"]), {"scale": "mTICI"}, r"unknown mTICI grade '2'"),
+        (ICASS_MRS.iloc[0:0], {}, r"empty"),
+        (ICASS_MRS.drop(columns="count"), {}, r"missing required column.*count"),
+        (ICASS_MRS.assign(count=[7, 6, 6, 2.5, 0, 0, 1]), {}, r"not an integer"),
+        (ICASS_MRS.assign(count=0), {}, r"total count of 0"),
+        (pd.concat([ICASS_MRS, ICASS_MRS.iloc[[0]]]), {}, r"duplicate"),
+        (ICASS_MRS, {"scale": "NIHSS"}, r"scale"),
+        (ICASS_MRS, {"group_order": ["Nope"]}, r"group_order.*Nope"),
+        (ICASS_MRS, {"cutoff": 9}, r"cutoff"),
+    ],
+)
+def test_grotta_invalid(df, kw, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        grotta_bar(df, **kw)
+
+
+# --------------------------------------------------------------------------- palettes
+_CVD = {  # Machado et al. 2009, severity 1.0, linear RGB
+    "protan": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
+    "deutan": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]],
+    "tritan": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.303900]],
+}
+
+
+def _lab(lin):
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ np.clip(lin, 0, 1)
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize("palette", [plots.MRS_COLORS, plots.MTICI_COLORS])
+def test_palettes_colour_blind_distinguishable(palette):
+    lin = [np.where((c := np.array(mcolors.to_rgb(h))) <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+           for h in palette]
+    for name, m in [("normal", np.eye(3))] + list(_CVD.items()):
+        labs = [_lab(np.asarray(m) @ c) for c in lin]
+        dmin = min(np.linalg.norm(a - b) for a, b in itertools.combinations(labs, 2))
+        assert dmin >= 15, f"{name}: two colours only ΔE={dmin:.1f} apart"
+
+
+def test_backend_untouched():
+    assert matplotlib.get_backend()  # importing plots must not switch backends
+
+
+def test_overlap_checker_detects_overlap_and_clipping():
+    """The layout checker used above must actually fail on bad layouts."""
+    fig = plots._new_figure(4, 2)
+    fig.text(0.1, 0.5, "overlapping text one")
+    fig.text(0.15, 0.5, "overlapping text two")
+    with pytest.raises(AssertionError, match="overlapping"):
+        assert_no_overlap_and_inside(fig)
+    fig = plots._new_figure(4, 2)
+    fig.text(0.9, 0.5, "runs off the right edge")
+    with pytest.raises(AssertionError, match="outside figure"):
+        assert_no_overlap_and_inside(fig)
