@@ -300,10 +300,18 @@ class _Table:
 
 
 class _Collector:
+    """Collects errors; keeps only the first error of each cell (file, line, column), so an
+    unparsable value is not reported a second time by the rules that need it."""
+
     def __init__(self) -> None:
         self.errors: list[DataError] = []
+        self._cells: set[tuple] = set()
 
     def add(self, file: str, line: int | None, column: str | None, message: str) -> None:
+        if column is not None and line is not None:
+            if (file, line, column) in self._cells:
+                return
+            self._cells.add((file, line, column))
         self.errors.append(DataError(file, line, column, message))
 
 
