@@ -67,9 +67,10 @@ SCHEMA: tuple[Param, ...] = (
           "Studies (source_id of data/sources.csv) left out of every analysis.", item_kind=str),
     Param("use_derived", bool, True,
           "Use counts derived from a printed percentage and denominator (count_status 'derived')."),
-    Param("use_percent_only", bool, False,
-          "Also pool rows the source gives only as a percentage of a known denominator, with the "
-          "count rounded from it (count_status 'percent_only'); otherwise they are shown but not pooled."),
+    Param("use_percent_only", bool, True,
+          "Also pool rows the source gives only as a percentage of a known denominator (e.g. a "
+          "trial arm in an abstract), with the count rounded from it and marked ≈; otherwise they "
+          "are shown but not pooled."),
     Param("dmvo_subgroup", str, "both",
           "Which DMVO subgroup the observational DMVO estimates use.",
           choices=("primary", "secondary", "both")),
