@@ -21,6 +21,8 @@ grim_mean             GRIM (Brown & Heathers 2017): a mean of n integer-valued o
                       must equal some integer sum / n, as printed.
 grimmer_sd            GRIMMER-style SD check for integer data: some integer sum S (passing GRIM)
                       and integer sum of squares Q with Q = S (mod 2) must give the printed SD.
+                      A necessary condition only: 'ok' means "not ruled out" (e.g. mean 0.00,
+                      SD 1.41, n = 3 passes although no 3 integers fit); 'impossible' is sure.
 sd_range_bound        with a printed range [min, max]: the SD cannot exceed the largest SD
                       possible for data in that range with that mean (Bhatia-Davis bound).
 
@@ -312,7 +314,7 @@ def _audit_baseline(ds: Dataset, out: list[dict]) -> None:
                 out.append(_row(f, rid, "grimmer_sd", sd, "possible" if res else "none", decimals(sd),
                                 "ok" if res else "impossible",
                                 f"{r['variable']}: SD {sd} with mean {mean}, n={n} "
-                                + ("is possible for integer data" if res else
+                                + ("is not ruled out for integer data (GRIMMER parity test)" if res else
                                    "is impossible for integer data (no integer sum of squares fits)")))
         if sd and t["low"] and t["high"] and n >= 2:
             hs = half_unit(decimals(sd))
