@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import math
 import shutil
 import statistics
 from pathlib import Path

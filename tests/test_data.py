@@ -4,14 +4,12 @@ into tmp_path) give errors that name file, line and column."""
 from __future__ import annotations
 
 import csv
-import io
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from evtreport import data as D
