@@ -269,7 +269,7 @@ class Dataset:
         return hit.iloc[0].to_dict()
 
     def row(self, row_id: str) -> pd.Series:
-        """The outcomes.csv or effects.csv row with this ``row_id`` (KeyError if none)."""
+        """The row with this ``row_id`` in outcomes, effects, distributions or baseline (KeyError if none)."""
         for df in (self.outcomes, self.effects, self.distributions, self.baseline):
             hit = df[df["row_id"] == row_id]
             if not hit.empty:
