@@ -520,7 +520,17 @@ def _forest(df, two_arm, pooled, *, scale, xlabel, title, heterogeneity, group_c
     for key, hdr in zip(n_keys, n_headers):
         vals = [_text_w(r[key]) for r in rows if r["kind"] == "study"]
         # arm names are truncated to a sane width
-        n_ws.append(max([_text_w("Events/N")] + vals + [min(_text_w(hdr, weight="bold"), 1.6)]))
+        # long arm names wrap (at most 2 lines) rather than widen the column much
+        hw = max([_text_w(w, weight="bold") for w in hdr.split()] + [0.0])
+        n_ws.append(max([_text_w("Events/N")] + vals + [min(max(hw, _text_w(hdr, weight="bold") / 2 + 0.1), 1.3),
+                                                       min(_text_w(hdr, weight="bold"), 0.9)]))
+    arm_lines = []
+    if two_arm:
+        for hdr, nw in zip(n_headers, n_ws):
+            ls = _wrap(hdr, nw, size=FS, weight="bold")
+            if len(ls) > 2:
+                ls = [ls[0], _truncate(" ".join(ls[1:]), nw, weight="bold")]
+            arm_lines.append(ls)
     e_w = max([_text_w(r["etext"], weight="bold" if r["kind"] in bold_kinds else "normal")
                for r in rows if r["kind"] in ("study", "pooled", "subtotal") and r["citext"]] + [0.0])
     ne_w = max([_text_w(r["etext"], style="italic") for r in rows
@@ -589,7 +599,8 @@ def _forest(df, two_arm, pooled, *, scale, xlabel, title, heterogeneity, group_c
                 r[k] = _truncate(r[k], n_ws[n_keys.index(k)])
 
     n_rows = len(rows)
-    header_lines = 2 if two_arm else 1
+    ARM_LS = 0.78  # line spacing of the arm-name header lines (rows)
+    header_lines = 1 + ARM_LS * max([len(ls) for ls in arm_lines] + [0])
     HEADER_H = 0.12 + ROW_H * header_lines
     TITLE_H = 0.4 if title else 0.0
     xlab_text = xlabel
@@ -680,8 +691,9 @@ def _forest(df, two_arm, pooled, *, scale, xlabel, title, heterogeneity, group_c
     y_h = -0.5 - 0.06 / ROW_H - 0.5  # bottom header line centre (rows)
     put(x_label, y_h, "Study", weight="bold", gid="header")
     if two_arm:
-        for c, hdr, nw in zip(n_centres, n_headers, n_ws):
-            put(c, y_h - 1, _truncate(hdr, nw, weight="bold"), ha="center", weight="bold", gid="header")
+        for c, ls in zip(n_centres, arm_lines):
+            for j, ln in enumerate(ls):  # bottom-aligned above "Events/N"
+                put(c, y_h - (len(ls) - j) * ARM_LS - 0.1, ln, ha="center", weight="bold", gid="header")
             put(c, y_h, "Events/N", ha="center", gid="header")
     else:
         put(n_centres[0], y_h, n_headers[0], ha="center", weight="bold", gid="header")
@@ -982,6 +994,8 @@ def _grotta(groups, counts, *, scale, ax, annotate, title, cut, show_counts):
     right_w = max([_text_w(s) for s in cut_texts.values()] + [0.0])
     left_in = MARGIN + label_w + GAP
     panel_w = FIG_W - left_in - MARGIN - (GAP + right_w if right_w else 0.1)
+    if ax is not None:  # fit segment labels to the caller's axes
+        panel_w = ax.get_position().width * ax.figure.get_figwidth()
 
     # ---------- segment labels ----------
     BAR_H, LANE_H, BAR_GAP = 0.46, 0.24, 0.16
@@ -1013,7 +1027,7 @@ def _grotta(groups, counts, *, scale, ax, annotate, title, cut, show_counts):
                 lane.append(info)
             else:
                 info.update(mode="note")
-                notes.append(f"{g}: {short} {gr} {pct} ({c})")
+                notes.append((g, f"{short} {gr} {pct} ({c})"))
         # de-overlap the labels placed above the bar (1-D, left to right, then back)
         if lane:
             any_lane = True
@@ -1033,7 +1047,7 @@ def _grotta(groups, counts, *, scale, ax, annotate, title, cut, show_counts):
                 if it["x"] < lo_b - 1e-9:  # too crowded: fall back to the note
                     it["mode"] = "note"
                     gr = next(k[1] for k, v in seg_info.items() if v is it)
-                    notes.append(f"{g}: {short} {gr} {_pct(it['count'], n)} ({it['count']})")
+                    notes.append((g, f"{short} {gr} {_pct(it['count'], n)} ({it['count']})"))
 
     # ---------- legend (measured) ----------
     handles = [Patch(facecolor=colors[i], edgecolor="black", linewidth=0.5) for i in range(len(grades))]
@@ -1060,7 +1074,11 @@ def _grotta(groups, counts, *, scale, ax, annotate, title, cut, show_counts):
     # ---------- note lines ----------
     note_lines = []
     if notes:
-        note_lines = _wrap(f"Not labelled (< {MIN_LABEL_PCT:g}% or no room): " + "; ".join(notes),
+        per_group: dict[str, list[str]] = {}
+        for g, item in notes:
+            per_group.setdefault(g, []).append(item)
+        body = "; ".join(f"{g}: {', '.join(items)}" for g, items in per_group.items())
+        note_lines = _wrap(f"Not labelled (< {MIN_LABEL_PCT:g}% or no room): {body}",
                            FIG_W - 2 * MARGIN, size=FS_SMALL)
 
     # ---------- vertical layout ----------
@@ -1152,7 +1170,7 @@ def _grotta(groups, counts, *, scale, ax, annotate, title, cut, show_counts):
         if title:
             ax.set_title(title, fontsize=FS_TITLE, fontweight="bold", loc="left", pad=leg_h * 72 + 6)
         for j, ln in enumerate(note_lines):
-            txt(0, -(AXIS_H + 0.1 + 0.19 * j), ln, ha="left", size=FS_SMALL, gid="note",
-                transform=ax.transAxes + ScaledTranslation(0, -(AXIS_H + 0.1 + 0.19 * j), fig.dpi_scale_trans)
-                - ScaledTranslation(0, 0, fig.dpi_scale_trans))
+            txt(0, 0, ln, ha="left", size=FS_SMALL, gid="note",
+                transform=ax.transAxes + ScaledTranslation(-(label_w + GAP), -(AXIS_H + 0.1 + 0.19 * j),
+                                                           fig.dpi_scale_trans))
     return fig
