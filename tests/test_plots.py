@@ -259,18 +259,30 @@ def test_forest_invalid_pooled_and_scale():
         forest_plot(df.assign(ci_low=0.0), None, scale="ratio")
 
 
-def test_forest_deterministic_and_no_global_state():
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_deterministic_output_and_no_global_state(fmt, tmp_path):
     before = dict(plt.rcParams)
     n_figs = len(plt.get_fignums())
-    bufs = []
-    for _ in range(2):
-        fig = forest_plot(make_studies(5), POOLED, heterogeneity=HET)
-        b = io.BytesIO()
-        save_figure(fig, b, format="png", dpi=72)
-        bufs.append(b.getvalue())
-    assert bufs[0] == bufs[1]
+    out = {}
+    for name, build in [("forest", lambda: forest_plot(make_studies(5), POOLED, heterogeneity=HET)),
+                        ("grotta", lambda: grotta_bar(ICASS_MRS, cutoff=2))]:
+        bufs = []
+        for _ in range(2):
+            b = io.BytesIO()
+            save_figure(build(), b, format=fmt, dpi=72)
+            bufs.append(b.getvalue())
+        assert len(bufs[0]) > 1000
+        assert bufs[0] == bufs[1], f"{name} {fmt} output differs between two identical builds"
+        out[name] = bufs[0]
+    assert out["forest"] != out["grotta"]
     assert dict(plt.rcParams) == before
-    assert len(plt.get_fignums()) == n_figs  # not registered with pyplot
+    assert len(plt.get_fignums()) == n_figs  # figures are not registered with pyplot
+    # saving to a path infers the format; file-like objects need format=
+    save_figure(grotta_bar(ICASS_MRS), tmp_path / f"g.{fmt}")
+    magic = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}[fmt]
+    assert (tmp_path / f"g.{fmt}").read_bytes().startswith(magic) and out["grotta"].startswith(magic)
+    with pytest.raises(ValueError, match="format"):
+        save_figure(grotta_bar(ICASS_MRS), io.BytesIO())
 
 
 # --------------------------------------------------------------------------- Grotta

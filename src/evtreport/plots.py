@@ -122,8 +122,14 @@ def save_figure(fig: Figure, path, **kwargs) -> None:
     """Save ``fig`` reproducibly (no timestamps, fixed SVG hash salt).
 
     ``kwargs`` go to :meth:`Figure.savefig` (e.g. ``dpi=200``)."""
-    path = str(path)
-    fmt = kwargs.pop("format", None) or path.rsplit(".", 1)[-1].lower()
+    import os
+
+    fmt = kwargs.pop("format", None)
+    if fmt is None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise ValueError("format= is required when saving to a file-like object")
+        fmt = os.fspath(path).rsplit(".", 1)[-1].lower()
+    fmt = fmt.lower()
     meta = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
             "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None}}
     kwargs.setdefault("metadata", meta.get(fmt))
