@@ -352,7 +352,7 @@ def test_wrong_number_of_fields(ddir):
     lines = p.read_text(encoding="utf-8").split("\n")
     lines.insert(2, "broken-row,no,more,fields")
     p.write_text("\n".join(lines), encoding="utf-8")
-    assert one_error(ddir) == ("data/sources.csv:3: expected 12 fields as in the header, got 4 "
+    assert one_error(ddir) == ("data/sources.csv:3: expected 13 fields as in the header, got 4 "
                                "(a comma inside an unquoted field? quote the field)")
 
 

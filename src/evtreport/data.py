@@ -34,7 +34,7 @@ from .paths import DATA_DIR
 
 SCHEMA: dict[str, tuple[str, ...]] = {
     "sources": ("source_id", "authors", "year", "title", "journal", "volume_pages", "doi",
-                "pmid", "url", "design", "cohort", "notes"),
+                "pmid", "url", "design", "cohort", "notes", "label"),
     "outcomes": ("row_id", "source_id", "cohort", "subgroup", "arm", "outcome", "definition",
                  "timepoint", "events", "total", "reported_percent", "reported_ci_low",
                  "reported_ci_high", "estimate_type", "count_status", "location", "quote",
@@ -132,7 +132,7 @@ COLUMNS: dict[str, dict[str, _Col]] = {
         "source_id": _Col(_S, True), "authors": _Col(_T), "year": _Col("year"),
         "title": _Col(_T), "journal": _Col(_T), "volume_pages": _Col(_T), "doi": _Col("doi"),
         "pmid": _Col("pmid"), "url": _Col("url"), "design": _enum(DESIGNS, required=False),
-        "cohort": _enum(SOURCE_COHORTS), "notes": _Col(_T),
+        "cohort": _enum(SOURCE_COHORTS), "notes": _Col(_T), "label": _Col(_T, True),
     },
     "outcomes": {
         "row_id": _Col(_S, True), "source_id": _Col(_S, True), "cohort": _enum(COHORTS),
