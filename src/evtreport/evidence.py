@@ -24,6 +24,7 @@ OUTCOME_LABELS = {
     "mrs_0_1": "Excellent outcome (mRS 0–1)",
     "mrs_0_2": "Functional independence (mRS 0–2)",
     "mrs_0_3": "mRS 0–3",
+    "mrs_shift": "mRS distribution (ordinal shift)",
     "functional_independence": "Functional independence",
     "favorable_outcome": "Favourable outcome",
     "mortality_90d": "Death by 90 days",
@@ -169,3 +170,30 @@ def rate_with_ci(events: int, total: int, params: dict[str, Any]) -> str:
 
 def is_finite(x) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+def describe_row(ds, row_id: str) -> str:
+    """One plain line for an outcomes.csv or effects.csv row: who, which arm, what, the number."""
+    row = ds.row(row_id)
+    who = study_label(ds, row["source_id"])
+    what = outcome_label(row["outcome"])
+    if "measure" in row.index and row.get("measure"):  # effects.csv
+        if is_finite(row["ci_low"]) and is_finite(row["ci_high"]):
+            value = fmt.num_ci(row["estimate"], row["ci_low"], row["ci_high"])
+        else:
+            value = f"{row['estimate']:.2f} (confidence interval not fully reported)"
+        return f"{who}: {what}, {row['measure']} ({row['comparison']}) {value}"
+    arm = "" if row["arm"] in ("all", "") else f", {row['arm']} arm"
+    group = "" if row["subgroup"] in ("all", "") else f" ({row['subgroup']})"
+    if row["estimate_type"] == "pooled":
+        number = f"pooled {row['reported_percent']:g}%"
+        if is_finite(row["reported_ci_low"]):
+            number += f" [{row['reported_ci_low']:g}–{row['reported_ci_high']:g}]"
+    elif not pd.isna(row["events"]):
+        number = f"{int(row['events'])}/{int(row['total'])}"
+        if is_finite(row["reported_percent"]):
+            number += f" ({row['reported_percent']:g}%)"
+    else:
+        number = f"{row['reported_percent']:g}%" + (
+            f" of {int(row['total'])}" if not pd.isna(row["total"]) else "")
+    return f"{who}{group}{arm}: {what}, {number}"
