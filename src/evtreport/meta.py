@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 __all__ = [
     "TRANSFORMS",
@@ -374,11 +374,12 @@ def _fit(yi, vi, model, tau2_method, ci, alpha):
     if ci == "hksj":
         rss = float(w @ (yi - mu) ** 2)
         se *= np.sqrt(rss / df) if rss > np.finfo(float).eps else 0.0
-        dist = stats.t(df)
+        crit = -special.stdtrit(df, alpha / 2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pval = 2 * special.stdtr(df, -abs(mu / se))
     else:
-        dist = stats.norm
-    crit = dist.isf(alpha / 2)
-    pval = 2 * dist.sf(abs(mu / se)) if se > 0 else np.nan
+        crit = -special.ndtri(alpha / 2)
+        pval = 2 * special.ndtr(-abs(mu / se))
     if model == "random":
         half_pi = crit * np.sqrt(tau2 + se * se)
         pi = (mu - half_pi, mu + half_pi)
@@ -393,17 +394,17 @@ def _fit(yi, vi, model, tau2_method, ci, alpha):
     return dict(
         mu=mu, se=float(se), pval=float(pval), ci=(mu - crit * se, mu + crit * se), pi=pi,
         tau2=float(tau2), i2=float(i2), i2_q=float(i2_q), h2=float(h2), q=q, q_df=df,
-        q_p=float(stats.chi2.sf(q, df)), weight=100 * w / sw,
+        q_p=float(special.chdtrc(df, q)), weight=100 * w / sw,
     )
 
 
 def _single(yi, vi, alpha):
     """k = 1: the study itself, z CI, no heterogeneity."""
-    z = stats.norm.isf(alpha / 2)
+    z = -special.ndtri(alpha / 2)
     mu, se = float(yi[0]), float(np.sqrt(vi[0]))
     nan = float("nan")
     return dict(
-        mu=mu, se=se, pval=float(2 * stats.norm.sf(abs(mu / se))), ci=(mu - z * se, mu + z * se),
+        mu=mu, se=se, pval=float(2 * special.ndtr(-abs(mu / se))), ci=(mu - z * se, mu + z * se),
         pi=(nan, nan), tau2=0.0, i2=nan, i2_q=nan, h2=nan, q=nan, q_df=0, q_p=nan,
         weight=np.array([100.0]),
     )
@@ -412,18 +413,20 @@ def _single(yi, vi, alpha):
 def _assemble(yi, vi, back, back_study, studies, *, k, n_total, events_total, model, tau2,
               ci, alpha, measure, transform, note_extra):
     fit = _fit(yi, vi, model, tau2, ci, alpha) if k > 1 else _single(yi, vi, alpha)
-    z = stats.norm.isf(alpha / 2)
-    half = z * np.sqrt(vi)
-    studies = studies.assign(
-        yi=yi, vi=vi, estimate=back_study(yi), ci_low=back_study(yi - half),
-        ci_high=back_study(yi + half), weight=fit["weight"],
-    )
+    half = -special.ndtri(alpha / 2) * np.sqrt(vi)
+    studies = pd.DataFrame({
+        **studies, "yi": yi, "vi": vi, "estimate": back_study(yi), "ci_low": back_study(yi - half),
+        "ci_high": back_study(yi + half), "weight": fit["weight"],
+    })
     notes = []
     if k == 1:
         notes.append("Only one study (k = 1): nothing was pooled; the study's own estimate "
                      "and Wald CI are shown, heterogeneity is undefined.")
     if note_extra:
         notes.append(note_extra)
+    if k > 1 and fit["se"] == 0:
+        notes.append("All study estimates are identical, so the HKSJ variance factor is 0 and "
+                     "the CI has zero width (as metafor).")
     estimate, (lo, hi), (plo, phi) = back(fit["mu"]), fit["ci"], fit["pi"]
     return PoolResult(
         estimate=float(estimate), ci_low=float(back(lo)), ci_high=float(back(hi)),
@@ -491,8 +494,7 @@ def pool_proportions(events, totals, *, labels=None, transform="logit", model="r
             return _ipft(y, n)
     else:
         back = back_study = np.asarray
-    studies = pd.DataFrame({"label": labels, "events": x.astype(int), "total": n.astype(int),
-                            "cc_applied": zero})
+    studies = {"label": labels, "events": x.astype(int), "total": n.astype(int), "cc_applied": zero}
     note = (f"Continuity correction {cc} added to {int(zero.sum())} stud"
             f"{'y' if zero.sum() == 1 else 'ies'} with 0 or all events." if zero.any() else "")
     return _assemble(yi, vi, back, back_study, studies, k=x.size, n_total=n.sum(),
@@ -521,8 +523,8 @@ def pool_two_arm(events_t, totals_t, events_c, totals_c, *, labels=None, measure
     labels = _labels(labels, a.size)
     yi, vi, zero = _escalc_two_arm(a, n1, c, n2, measure, cc)
     back = np.exp if measure in ("RR", "OR") else np.asarray
-    studies = pd.DataFrame({"label": labels, "events_t": a.astype(int), "total_t": n1.astype(int),
-                            "events_c": c.astype(int), "total_c": n2.astype(int), "cc_applied": zero})
+    studies = {"label": labels, "events_t": a.astype(int), "total_t": n1.astype(int),
+               "events_c": c.astype(int), "total_c": n2.astype(int), "cc_applied": zero}
     note = (f"Continuity correction {cc} added to all cells of {int(zero.sum())} stud"
             f"{'y' if zero.sum() == 1 else 'ies'} with a zero cell." if zero.any() else "")
     return _assemble(yi, vi, back, back, studies, k=a.size, n_total=n1.sum() + n2.sum(),
@@ -587,4 +589,4 @@ def subgroup_analysis(fn: Callable[..., PoolResult], *data, groups, **kwargs) ->
     q = float(w @ (mu - w @ mu / w.sum()) ** 2)
     df = len(names) - 1
     return SubgroupResult(subgroups=subgroups, overall=overall, q_between=q, q_between_df=df,
-                          q_between_p=float(stats.chi2.sf(q, df)))
+                          q_between_p=float(special.chdtrc(df, q)))
