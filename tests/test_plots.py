@@ -171,6 +171,24 @@ def test_forest_all_nan_weights_hide_column():
     assert_no_overlap_and_inside(fig)
 
 
+def test_forest_show_weights_false_and_off_scale_estimate():
+    df = make_studies(5, long_label=False)
+    df.loc[4, ["n_text", "estimate", "ci_low", "ci_high"]] = ["4/80", *wilson(4, 80)]
+    fig = forest_plot(df, POOLED, xlim=(0.4, 1.0), show_weights=False, ref_line=0.5)
+    assert "Weight" not in [t.get_text() for t in fig.findobj(Text)]
+    # 5 % lies left of xlim: no square, an arrow at the left edge instead
+    offs = by_gid(fig, PathCollection, "study-squares")[0].get_offsets()
+    assert len(offs) == 4
+    arrows = by_gid(fig, Line2D, "ci-arrow")
+    # one left arrow at the axis edge per CI that extends below 0.4, none on the right
+    assert [tuple(a.get_xdata()) for a in arrows] == [(0.4,)] * int((df["ci_low"] < 0.4).sum())
+    assert 4 in [round(a.get_ydata()[0]) for a in arrows]
+    assert texts_gid(fig, "estimate")[4] == "5.0%"
+    (ref,) = by_gid(fig, Line2D, "ref-line")
+    assert tuple(ref.get_xdata()) == (0.5, 0.5)
+    assert_no_overlap_and_inside(fig)
+
+
 def two_arm_df():
     return pd.DataFrame(dict(
         label=["MR CLEAN-MED", "ESCAPE-MeVO", "DISTAL", "Zero-event study", "Tiny study"],

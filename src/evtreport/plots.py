@@ -562,6 +562,8 @@ def _forest(df, two_arm, pooled, *, scale, xlabel, title, heterogeneity, group_c
     if label_w < 1.0:  # very wide n/estimate columns: shrink the panel, not the labels
         panel_w = max(1.5, avail - 1.0)
         label_w = avail - panel_w
+    if ax is not None:  # the caller's axes is the panel; columns go around it
+        panel_w = ax.get_position().width * ax.figure.get_figwidth()
 
     # x positions relative to panel left (negative) and panel right (positive)
     x_label = -(label_w + GAP + sum(n_ws) + GAP * len(n_ws))
