@@ -33,20 +33,23 @@ def verdict_counts(ds) -> pd.DataFrame:
 
 
 def claims_table(ds) -> pd.DataFrame:
-    """Reader table (HTML cells): claim, where it stands, what it cites, verdict, evidence."""
+    """Reader table (HTML cells): the claim, the verdict with its reason, the evidence."""
     rows = []
     for _, c in ds.claims.iterrows():
-        cited = ", ".join(study_label(ds, s) for s in _split(c["cited_source_id"])) or "–"
-        ref = f"ref. {c['cited_ref']}: " if c["cited_ref"] else ""
+        cited = ", ".join(study_label(ds, s) for s in _split(c["cited_source_id"])) or "not identified"
+        ref = f"ref. {html.escape(c['cited_ref'])}, " if c["cited_ref"] else ""
+        evidence = []
+        for title, key in (("For", "supporting_rows"), ("Against", "contradicting_rows")):
+            ids = _split(c[key])
+            if ids:
+                evidence.append(f"<strong>{title}:</strong>{_evidence_html(ds, ids)}")
         rows.append({
             "#": c["claim_id"].rsplit(".", 1)[-1].lstrip("c"),
             "Claim (quoted from the Q&A)": f"“{html.escape(c['claim'])}”"
-                                           f"<br><small>{html.escape(c['section'])}</small>",
-            "Cites": html.escape(ref + cited),
-            "Verdict": _verdict_html(c["verdict"]),
-            "Why": html.escape(c["rationale"]),
-            "Supporting evidence": _evidence_html(ds, _split(c["supporting_rows"])),
-            "Contradicting evidence": _evidence_html(ds, _split(c["contradicting_rows"])),
+                                           f"<br><small>Section: {html.escape(c['section'])}; "
+                                           f"cites {ref}{html.escape(cited)}</small>",
+            "Verdict and reason": f"{_verdict_html(c['verdict'])}<br>{html.escape(c['rationale'])}",
+            "Evidence in data/": "".join(evidence) or "none found",
         })
     return pd.DataFrame(rows)
 

@@ -43,7 +43,7 @@ def figure(fig, id: str, caption: str, *, notes: str | None = None, dpi: int = 1
 
 
 def table(df: pd.DataFrame, id: str, caption: str, *, notes: str | None = None,
-          index: bool = False, escape: bool = True) -> None:
+          index: bool = False, escape: bool = True, css_class: str = "") -> None:
     """Show a DataFrame as a captioned HTML table (caption above, as is usual for tables)."""
     from IPython.display import display
 
@@ -51,7 +51,7 @@ def table(df: pd.DataFrame, id: str, caption: str, *, notes: str | None = None,
     if df.empty:
         raise ValueError(f"table {id!r} is empty")
     body = df.to_html(index=index, escape=escape, na_rep="–", border=0,
-                      classes="evt-table", justify="left")
+                      classes=f"evt-table {css_class}".strip(), justify="left")
     display({"text/html": _caption_html("table", id, caption, notes) + body,
              "text/plain": f"Table [{id}]: {_strip_tags(caption)}\n{df.to_string(index=index)}"},
             raw=True)

@@ -41,11 +41,12 @@ def merge(notebooks: Iterable[nbformat.NotebookNode]) -> nbformat.NotebookNode:
         raise ReportError("no executed notebooks to assemble")
     merged = nbformat.v4.new_notebook(metadata=copy.deepcopy(notebooks[0].metadata))
     merged.metadata.pop("papermill", None)
-    for nb in notebooks:
+    for n, nb in enumerate(notebooks):
         for cell in nb.cells:
             if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
                 continue
             cell = copy.deepcopy(cell)
+            cell["id"] = f"nb{n}-{cell.get('id', len(merged.cells))}"
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.outputs if RESULTS_MIME not in o.get("data", {})]
             merged.cells.append(cell)
