@@ -180,8 +180,10 @@ def test_forest_show_weights_false_and_off_scale_estimate():
     offs = by_gid(fig, PathCollection, "study-squares")[0].get_offsets()
     assert len(offs) == 4
     arrows = by_gid(fig, Line2D, "ci-arrow")
-    # one left arrow at the axis edge per CI that extends below 0.4, none on the right
-    assert [tuple(a.get_xdata()) for a in arrows] == [(0.4,)] * int((df["ci_low"] < 0.4).sum())
+    # one left arrow at the axis edge per CI (and the prediction interval, 0.35) that extends
+    # below 0.4, none on the right
+    n_left = int((df["ci_low"] < 0.4).sum()) + 1
+    assert [tuple(a.get_xdata()) for a in arrows] == [(0.4,)] * n_left
     assert 4 in [round(a.get_ydata()[0]) for a in arrows]
     assert texts_gid(fig, "estimate")[4] == "5.0%"
     (ref,) = by_gid(fig, Line2D, "ref-line")
