@@ -62,6 +62,14 @@ def study_label(ds, source_id: str) -> str:
     return f"{first} {src['year']}".strip() if first else source_id
 
 
+def row_label(ds, row) -> str:
+    """Label of an outcome row: its study, or for a figure quoted by another paper
+    (row id `<source>.cited.<series>.<outcome>`) the quoted series and who quotes it."""
+    if ".cited." in row["row_id"]:
+        return f"{row['subgroup']}, as quoted by {study_label(ds, row['source_id'])}"
+    return study_label(ds, row["source_id"])
+
+
 # -- which rows give usable counts ------------------------------------------------------------
 
 def select_counts(rows: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:

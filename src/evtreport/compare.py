@@ -1,0 +1,171 @@
+"""DMVO and ICASS-M1 side by side: the outcomes both cohorts report, under the parameters.
+
+For each outcome the comparison shows, with the same methods:
+- DMVO, EVT arms of the randomized trials (pooled rate of the EVT arms);
+- DMVO, the observational meta-analysis' own pooled rates (as reported; per dmvo_subgroup);
+- ICASS-M1, the 22-patient series;
+- ICAS-related occlusion, the other series the ICASS-M1 paper compares itself with (pooled).
+These are rates among treated patients from different designs and populations: the chapter
+states why they must not be read as a comparison of the two diseases.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import display as fmt
+from . import evidence as ev
+
+# Outcome families compared, with the outcome names each cohort uses for them.
+FAMILIES = {
+    "reperfusion": ("Successful reperfusion", ("reperfusion", "recanalization")),
+    "favourable": ("Favourable outcome", None),  # set from favourable_mrs_max
+    "mortality": ("Death", ("mortality_90d", "mortality")),
+    "haemorrhage": ("Intracranial haemorrhage", ("sich", "hemorrhagic_complication")),
+}
+SUBGROUPS = {"primary": ["primary DMVO"], "secondary": ["secondary DMVO"],
+             "both": ["primary DMVO", "secondary DMVO"]}
+
+
+def _outcomes(family: str, params: dict[str, Any]) -> tuple[str, ...]:
+    if family == "favourable":
+        fav = ev.favourable(params)
+        # Sources that call mRS 0-2 "functional independence" count as mRS 0-2.
+        return (fav,) if fav == "mrs_0_1" else (fav, "functional_independence")
+    return FAMILIES[family][1]
+
+
+def _with_labels(ds, rows: pd.DataFrame) -> pd.DataFrame:
+    rows = rows.copy()
+    rows["label"] = [ev.row_label(ds, r) for _, r in rows.iterrows()]
+    return rows
+
+
+def _pooled_row(ds, params, family, cohort, evidence, rows) -> dict | None:
+    used, left_out = ev.select_counts(_with_labels(ds, rows), params)
+    used = used.drop_duplicates("label")
+    if used.empty:
+        return None
+    if len(used) == 1:
+        r = used.iloc[0]
+        low, high = ev.proportion_ci(int(r["events_used"]), int(r["total"]), params)
+        est, k = r["events_used"] / r["total"], 1
+        method = f"{params['ci_method']} interval"
+        pi = (math.nan, math.nan)
+    else:
+        res = ev.pool_rates(used, params)
+        est, low, high, k = res.estimate, res.ci_low, res.ci_high, res.k
+        method, pi = res.method_text, (res.pi_low, res.pi_high)
+    return {
+        "family": family, "cohort": cohort, "evidence": evidence,
+        "n_text": " + ".join(ev.count_text(r) for _, r in used.iterrows()),
+        "estimate": est, "ci_low": low, "ci_high": high, "pi_low": pi[0], "pi_high": pi[1],
+        "k": k, "patients": int(used["total"].sum()),
+        "events": int(used["events_used"].sum()),
+        "definition": "; ".join(sorted(set(used["definition"]))),
+        "outcome": "; ".join(sorted(set(used["outcome"]))),
+        "sources": ";".join(used["source_id"]), "method": method,
+        "note": "; ".join(f"{r['label']}: {r['reason']}" for _, r in left_out.iterrows()),
+    }
+
+
+def _reported_rows(ds, params, family, rows) -> list[dict]:
+    out = []
+    for _, r in rows.iterrows():
+        if r["source_id"] in params["exclude_studies"]:
+            continue
+        out.append({
+            "family": family, "cohort": "DMVO",
+            "evidence": f"Observational meta-analysis, {r['subgroup']} (as reported)",
+            "n_text": f"{int(r['total'])} patients" if not pd.isna(r["total"]) else "–",
+            "estimate": r["reported_percent"] / 100, "ci_low": r["reported_ci_low"] / 100,
+            "ci_high": r["reported_ci_high"] / 100, "pi_low": math.nan, "pi_high": math.nan,
+            "k": math.nan, "patients": r["total"], "events": math.nan,
+            "definition": r["definition"], "outcome": r["outcome"], "sources": r["source_id"],
+            "method": "pooled estimate reported by the meta-analysis", "note": "",
+        })
+    return out
+
+
+def comparator_rows(icass: pd.DataFrame) -> pd.DataFrame:
+    """ICAS-related series other than the ICASS-M1 one: rows from their own publications, and
+    figures the cohort paper quotes (row ids `icassm1-2022.cited.*`) for series whose own
+    publication gave no usable row (a quoted figure never duplicates a series read directly)."""
+    own = icass[(icass["source_id"] != "icassm1-2022") & (icass["estimate_type"] == "observed")
+                & icass["subgroup"].str.contains("ICAS")]
+    cited = icass[icass["row_id"].str.contains(".cited.", regex=False)].copy()
+    # `icassm1-2022.cited.<series>.<outcome>`: the series named in the row id
+    cited_series = cited["row_id"].str.split(".").str[2]
+    read_directly = {sid.split("-")[0] for sid in own["source_id"]}
+    cited = cited[~cited_series.isin(read_directly)]
+    return pd.concat([own, cited])
+
+
+def side_by_side(ds, params: dict[str, Any]) -> pd.DataFrame:
+    """One row per outcome family and body of evidence."""
+    rct_ids = set(ds.sources.loc[ds.sources["design"] == "RCT", "source_id"])
+    icass_ids = {"icassm1-2022"}
+    rows: list[dict] = []
+    for family in FAMILIES:
+        names = _outcomes(family, params)
+        dmvo = ds.outcome_rows(cohort="DMVO", outcome=list(names))
+        rct = dmvo[dmvo["source_id"].isin(rct_ids) & (dmvo["arm"] == "EVT")]
+        row = _pooled_row(ds, params, family, "DMVO", "EVT arms of the randomized trials", rct)
+        if row:
+            rows.append(row)
+        meta_rows = dmvo[(dmvo["estimate_type"] == "pooled")
+                         & dmvo["subgroup"].isin(SUBGROUPS[params["dmvo_subgroup"]])]
+        rows.extend(_reported_rows(ds, params, family, meta_rows))
+        icass = ds.outcome_rows(cohort="ICASS-M1", outcome=list(names))
+        series = icass[icass["row_id"].str.startswith("icassm1-2022.")
+                       & ~icass["row_id"].str.contains(".cited.", regex=False)]
+        row = _pooled_row(ds, params, family, "ICASS-M1", "ICASS-M1 series (22 patients)", series)
+        if row:
+            rows.append(row)
+        others = comparator_rows(icass)
+        row = _pooled_row(ds, params, family, "ICASS-M1",
+                          "Other ICAS-related occlusion series (pooled)", others)
+        if row:
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def forest_frame(table: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
+    """Rows for plots.forest_plot, grouped by outcome family."""
+    labels = {f: (FAMILIES[f][0] if f != "favourable" else
+                  f"Favourable outcome (mRS 0–{params['favourable_mrs_max']})") for f in FAMILIES}
+    return pd.DataFrame({
+        "label": [_short(e) for e in table["evidence"]],
+        "n_text": table["n_text"], "estimate": table["estimate"], "ci_low": table["ci_low"],
+        "ci_high": table["ci_high"], "weight": np.nan,
+        "group": [labels[f] for f in table["family"]],
+    })
+
+
+def _short(evidence: str) -> str:
+    """Short row label for the figure."""
+    if evidence.startswith("Observational meta-analysis"):
+        return "DMVO meta-analysis, " + evidence.split(", ")[1].split(" ")[0] + " DMVO"
+    return {"EVT arms of the randomized trials": "DMVO trials, EVT arms",
+            "ICASS-M1 series (22 patients)": "ICASS-M1 series",
+            "Other ICAS-related occlusion series (pooled)": "Other ICAS series (pooled)",
+            }.get(evidence, evidence)
+
+
+def reader_table(table: pd.DataFrame) -> pd.DataFrame:
+    def studies(r):
+        return "reported" if pd.isna(r["k"]) else int(r["k"])
+    return pd.DataFrame({
+        "Outcome": [FAMILIES[f][0] for f in table["family"]],
+        "Cohort and evidence": [f"{c}: {e}" for c, e in zip(table["cohort"], table["evidence"])],
+        "Patients (events/total)": table["n_text"],
+        "Rate [CI]": [fmt.pct_ci(e, lo, hi) for e, lo, hi in
+                      zip(table["estimate"], table["ci_low"], table["ci_high"])],
+        "Studies": [studies(r) for _, r in table.iterrows()],
+        "Definition used": table["definition"],
+        "Not included": table["note"].replace("", "–"),
+    })
