@@ -12,6 +12,7 @@ Notation: ``y_i`` is a study's effect on the analysis scale, ``v_i`` its samplin
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -70,7 +71,7 @@ class PoolResult:
     ``100·τ²/(τ² + ṽ)`` with the typical within-study variance
     ``ṽ = (k-1)/(Σw - Σw²/Σw)`` (``w = 1/v_i``) for random-effects models and the Q-based
     value for the common-effect model; ``i2_q = max(0, 100·(Q - df)/Q)`` (Higgins &
-    Thompson) always.
+    Thompson) always. ``studies`` is the per-study table, built on first access.
     """
 
     estimate: float
@@ -99,7 +100,19 @@ class PoolResult:
     transform: str
     alpha: float
     note: str
-    studies: pd.DataFrame = field(repr=False, compare=False)
+    _study_data: dict = field(repr=False, compare=False)
+
+    @cached_property
+    def studies(self) -> pd.DataFrame:
+        """Per-study table: label, counts, cc_applied, yi, vi (analysis scale), the study's
+        own estimate and Wald CI on the natural scale, and weight (% of the total)."""
+        data = dict(self._study_data)
+        back, yi, half = data.pop("back"), data["yi"], -special.ndtri(self.alpha / 2) * np.sqrt(data["vi"])
+        if data["label"] is None:
+            data["label"] = _default_labels(self.k)
+        weight = data.pop("weight")
+        data.update(estimate=back(yi), ci_low=back(yi - half), ci_high=back(yi + half), weight=weight)
+        return pd.DataFrame(data)
 
     @property
     def method_text(self) -> str:
@@ -114,7 +127,7 @@ class PoolResult:
 
     def to_dict(self) -> dict:
         """All scalar fields (everything except ``studies``) plus ``method_text``."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "studies"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "_study_data"}
         out["method_text"] = self.method_text
         return out
 
@@ -185,14 +198,19 @@ def _check_options(model, tau2, ci, alpha, cc) -> None:
         raise ValueError(f"cc (continuity correction) must be a number >= 0; got {cc!r}.")
 
 
-def _labels(labels, k: int) -> list[str]:
+def _default_labels(k: int) -> np.ndarray:
+    return np.char.add("Study ", np.arange(1, k + 1).astype(str))
+
+
+def _labels(labels, k: int) -> np.ndarray | None:
+    """Validated labels as a string array, or None for the default "Study 1", ... ."""
     if k == 0:
         raise ValueError("At least one study is required (k = 0).")
     if labels is None:
-        return [f"Study {i + 1}" for i in range(k)]
-    labels = [str(s) for s in labels]
-    if len(labels) != k:
-        raise ValueError(f"labels must have one entry per study; got {len(labels)} labels for {k} studies.")
+        return None
+    labels = np.asarray(labels, dtype=object).astype(str)
+    if labels.shape != (k,):
+        raise ValueError(f"labels must have one entry per study; got {labels.size} labels for {k} studies.")
     return labels
 
 
@@ -305,10 +323,22 @@ def _tau2_pm(yi, vi):
 
 
 def _reml_ll(tau2, yi, vi):
+    """Restricted log-likelihood up to a constant."""
     w = 1 / (vi + tau2)
     sw = w.sum()
     mu = w @ yi / sw
     return -0.5 * (np.log(vi + tau2).sum() + np.log(sw) + w @ (yi - mu) ** 2)
+
+
+def _reml_step(tau2, yi, vi):
+    """Fisher-scoring step ``(y'PPy - tr P) / tr(PP)`` at ``τ²``."""
+    w = 1 / (vi + tau2)
+    w2 = w * w
+    sw, sw2 = w.sum(), w2.sum()
+    r = w * (yi - w @ yi / sw)                      # P y
+    tr_p = sw - sw2 / sw
+    tr_pp = sw2 - 2 * (w2 @ w) / sw + sw2 * sw2 / (sw * sw)
+    return (r @ r - tr_p) / tr_pp, r @ r - tr_p
 
 
 def _tau2_reml(yi, vi):
@@ -318,19 +348,19 @@ def _tau2_reml(yi, vi):
     ``τ² += (y'PPy - tr P) / tr(PP)`` with ``P = W - ww'/Σw`` (for an intercept-only model
     ``Py = w(y - μ)``, ``tr P = Σw - Σw²/Σw``,
     ``tr PP = Σw² - 2Σw³/Σw + (Σw²)²/(Σw)²``), halving steps that would cross 0, until
-    the change is below 1e-12. As metafor, ``τ² = 0`` if the restricted log-likelihood
+    the change is below 1e-12; once steps are below 1e-4, secant steps on the score
+    (same root, superlinear convergence) replace the linearly converging Fisher steps. As metafor, ``τ² = 0`` if the restricted log-likelihood
     at 0 is higher than at the solution; a solution that converges onto the boundary
     (score at 0 is ≤ 0) is reported as exactly 0.
     """
     k = yi.size
     tau2 = max(0.0, (((yi - yi.mean()) ** 2).sum() - vi.sum() * (1 - 1 / k)) / (k - 1))
+    prev = None
     for _ in range(_MAXITER):
-        w = 1 / (vi + tau2)
-        sw, sw2 = w.sum(), w @ w
-        r = w * (yi - w @ yi / sw)
-        tr_p = sw - sw2 / sw
-        tr_pp = sw2 - 2 * (w @ (w * w)) / sw + sw2 * sw2 / (sw * sw)
-        adj = (r @ r - tr_p) / tr_pp
+        adj, score = _reml_step(tau2, yi, vi)
+        if prev is not None and abs(adj) < 1e-4 and score != prev[1]:
+            adj = -score * (tau2 - prev[0]) / (score - prev[1])  # secant polish near the root
+        prev = (tau2, score)
         while tau2 + adj < 0:
             adj /= 2
         tau2 += adj
@@ -338,11 +368,7 @@ def _tau2_reml(yi, vi):
             break
     else:
         raise RuntimeError("REML Fisher scoring did not converge in 1000 iterations.")
-    w = 1 / vi
-    sw = w.sum()
-    r = w * (yi - w @ yi / sw)
-    score0 = r @ r - (sw - w @ w / sw)
-    if score0 <= 0 and tau2 < 1e-8:
+    if tau2 < 1e-8 and _reml_step(0.0, yi, vi)[1] <= 0:
         return 0.0
     if _reml_ll(0.0, yi, vi) - _reml_ll(tau2, yi, vi) > _TAU2_TOL:
         return 0.0
@@ -413,11 +439,7 @@ def _single(yi, vi, alpha):
 def _assemble(yi, vi, back, back_study, studies, *, k, n_total, events_total, model, tau2,
               ci, alpha, measure, transform, note_extra):
     fit = _fit(yi, vi, model, tau2, ci, alpha) if k > 1 else _single(yi, vi, alpha)
-    half = -special.ndtri(alpha / 2) * np.sqrt(vi)
-    studies = pd.DataFrame({
-        **studies, "yi": yi, "vi": vi, "estimate": back_study(yi), "ci_low": back_study(yi - half),
-        "ci_high": back_study(yi + half), "weight": fit["weight"],
-    })
+    studies = {**studies, "yi": yi, "vi": vi, "weight": fit["weight"], "back": back_study}
     notes = []
     if k == 1:
         notes.append("Only one study (k = 1): nothing was pooled; the study's own estimate "
@@ -435,7 +457,7 @@ def _assemble(yi, vi, back, back_study, studies, *, k, n_total, events_total, mo
         tau2=fit["tau2"], tau=float(np.sqrt(fit["tau2"])), i2=fit["i2"], i2_q=fit["i2_q"],
         h2=fit["h2"], q=fit["q"], q_df=fit["q_df"], q_p=fit["q_p"], model=model,
         tau2_method=tau2 if model == "random" else None, ci_method=ci, measure=measure,
-        transform=transform, alpha=float(alpha), note=" ".join(notes), studies=studies,
+        transform=transform, alpha=float(alpha), note=" ".join(notes), _study_data=studies,
     )
 
 
@@ -538,7 +560,9 @@ def _split_labels(fn, data, kwargs):
     if not arrays:
         raise ValueError("Pass the study data arrays positionally, as to fn.")
     k = len(arrays[0])
-    labels = np.asarray(_labels(kwargs.pop("labels", None), k), dtype=object)
+    labels = _labels(kwargs.pop("labels", None), k)
+    if labels is None:
+        labels = _default_labels(k)
     if any(len(a) != k for a in arrays):
         raise ValueError(f"All data arrays must have the same length; got {[len(a) for a in arrays]}.")
     return arrays, labels, k
@@ -576,10 +600,10 @@ def subgroup_analysis(fn: Callable[..., PoolResult], *data, groups, **kwargs) ->
     Example: ``subgroup_analysis(pool_proportions, events, totals, groups=site, labels=names)``.
     """
     arrays, labels, k = _split_labels(fn, data, kwargs)
-    groups = np.asarray([str(g) for g in groups], dtype=object)
+    groups = np.asarray(groups, dtype=object).astype(str)
     if groups.size != k:
         raise ValueError(f"groups must have one entry per study; got {groups.size} for {k} studies.")
-    names = list(dict.fromkeys(groups))
+    names = list(pd.unique(groups))
     if len(names) < 2:
         raise ValueError(f"Subgroup analysis needs at least 2 subgroups; got {names}.")
     subgroups = {g: fn(*(a[groups == g] for a in arrays), labels=labels[groups == g], **kwargs) for g in names}
