@@ -276,6 +276,32 @@ def _arm_rate_text(events, total, pct, params) -> str:
     return "–"
 
 
+def _arm_cell(t, sfx: str, params) -> str:
+    """'≈42/271: 15.5% [11.7–20.3]' or '34.7% as printed' or '–'."""
+    e, n, a, p = t[f"events_{sfx}"], t[f"total_{sfx}"], t[f"approx_{sfx}"], t[f"pct_{sfx}"]
+    if pd.notna(e) and pd.notna(n):
+        return f"{_arm_count_text(e, n, a, p)}: {_arm_rate_text(e, n, p, params)}"
+    return _arm_rate_text(e, n, p, params)
+
+
+CI_NAMES = {"wilson": "Wilson", "clopper-pearson": "Clopper-Pearson (exact)", "jeffreys": "Jeffreys",
+            "agresti-coull": "Agresti-Coull", "wald": "Wald"}
+
+
+def ci_name(params) -> str:
+    return CI_NAMES.get(params["ci_method"], params["ci_method"])
+
+
+def clean_notes(text) -> str:
+    """Curator notes for readers: web addresses shortened to their site name (the full
+    address stays in sources.csv / the data row), internal file references removed."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    t = re.sub(r"https?://(?:www\.)?([^/\s)]+)[^\s)]*?(?=[.,;)]?(?:\s|$))", r"\1", str(text))
+    t = re.sub(r",? ?see NOTES\.md;?", "", t).replace(" ()", "")
+    return re.sub(r"\s{2,}", " ", t).strip()
+
+
 def effect_text(est, lo, hi, measure: str) -> str:
     if est is None or pd.isna(est):
         return "–"
@@ -293,12 +319,10 @@ def rct_arm_table(analyses: dict[str, RctAnalysis], params) -> pd.DataFrame:
             out.append({
                 "Outcome": an.title,
                 "Trial": t["label"] + (f" {SECONDARY_MARK}" if t["secondary"] else ""),
-                "EVT: patients": _arm_count_text(t["events_t"], t["total_t"], t["approx_t"], t["pct_t"]),
-                "EVT: rate [CI]": _arm_rate_text(t["events_t"], t["total_t"], t["pct_t"], params),
-                "Medical: patients": _arm_count_text(t["events_c"], t["total_c"], t["approx_c"], t["pct_c"]),
-                "Medical: rate [CI]": _arm_rate_text(t["events_c"], t["total_c"], t["pct_c"], params),
+                "EVT arm": _arm_cell(t, "t", params),
+                "Medical arm": _arm_cell(t, "c", params),
                 f"{MEASURE_TEXT[m].capitalize()} [CI]": effect_text(t["estimate"], t["ci_low"], t["ci_high"], m),
-                "In the pooled estimate": "yes" if t["status"] == "pooled" else f"no: {t['reason']}",
+                "Pooled": "yes" if t["status"] == "pooled" else f"no ({t['status']})",
             })
     return pd.DataFrame(out)
 
@@ -496,12 +520,22 @@ def reported_effects_table(ds, params, analyses: dict[str, RctAnalysis]) -> pd.D
             if r["_pre"]:
                 who = f"{PREPRINT_MARK} Preprint: {who}"
             out.append({"Outcome": title, "Estimate from": who,
-                        "Outcome as defined": outcome_text(r["outcome"]),
-                        "Measure": r["measure"] + (" (adjusted)" if r["adjusted"] == "yes" else ""),
+                        "Outcome as defined": outcome_text(r["outcome"]) + _population(r),
+                        "Measure": r["measure"] + (" (adjusted)" if r["adjusted"] == "yes"
+                                                   and "adjusted" not in r["measure"] else ""),
                         "Estimate [CI]": _reported_ci(r),
-                        "p": r["p_value"] if pd.notna(r["p_value"]) and str(r["p_value"]) else "–",
+                        "p": _p_text(r["p_value"]),
                         "Where read": _where(r)})
     return pd.DataFrame(out)
+
+
+def _population(r) -> str:
+    sg = str(r.get("subgroup") or "")
+    return "" if sg in ("", "all") or sg.lower().startswith("pooled rcts") else f"; subgroup: {sg}"
+
+
+def _p_text(p) -> str:
+    return "–" if p is None or pd.isna(p) or str(p).strip() == "" else str(p)
 
 
 def _reported_ci(r) -> str:
@@ -522,6 +556,10 @@ def record_reported_effects(results, ds, params, source_ids, analysis: str) -> N
                     ci_high=r["ci_high"], method="as reported (95% CI)", sources=r["source_id"])
 
 
+def _df(k: int) -> str:
+    return f"{k - 1} degree{'s' if k - 1 != 1 else ''} of freedom"
+
+
 def hksj_note(params, k: int = 2) -> str:
     """Plain sentence on what k trials mean for the pooled interval under the parameters."""
     lvl = params["confidence_level"]
@@ -534,11 +572,11 @@ def hksj_note(params, k: int = 2) -> str:
             "degree of freedom), so the random-effects estimate rests on a guess of τ².")
     if params["hksj"]:
         return base + (f" The Hartung-Knapp-Sidik-Jonkman interval used here multiplies the "
-                       f"standard error by a t quantile with {k - 1} degree(s) of freedom "
+                       f"standard error by a t quantile with {_df(k)} "
                        f"({t:.1f} instead of {z:.2f} for a {lvl:.0%} interval), so it is very wide: "
                        "a wide interval here reflects k, not necessarily the trials.")
     return base + (f" The Hartung-Knapp-Sidik-Jonkman interval (parameter hksj) would use a t "
-                   f"quantile with {k - 1} degree(s) of freedom ({t:.1f} instead of {z:.2f} for "
+                   f"quantile with {_df(k)} ({t:.1f} instead of {z:.2f} for "
                    f"a {lvl:.0%} interval) and be very wide; the normal-based interval shown is "
                    "narrower but over-confident about between-trial variation.")
 
@@ -692,8 +730,8 @@ def registry_table(ds, params) -> pd.DataFrame | None:
         "Outcome": [ev.outcome_label(o) for o in eff["outcome"]],
         "Measure": eff["measure"],
         "Estimate [95% CI]": [_reported_ci(r) for _, r in eff.iterrows()],
-        "p": [p if pd.notna(p) else "–" for p in eff["p_value"]],
-        "Notes": eff["notes"].fillna(""),
+        "p": [_p_text(p) for p in eff["p_value"]],
+        "Notes": [clean_notes(n) for n in eff["notes"]],
     })
 
 
@@ -704,7 +742,7 @@ def unverified_table(ds, params) -> pd.DataFrame:
     ids = sources_by_design(ds, ["registry", "prospective cohort", "retrospective cohort",
                                  "meta-analysis", "post-hoc pooled analysis", "RCT"])
     out = [{"Source": label(ds, s), "Design": ds.source(s)["design"],
-            "What was read and what could not be verified": ds.source(s)["notes"]}
+            "What was read and what could not be verified": clean_notes(ds.source(s)["notes"])}
            for s in ids if s not in used]
     if not out:
         out = [{"Source": "(none)", "Design": "–",
@@ -725,7 +763,7 @@ def ongoing_table(ds, params) -> pd.DataFrame:
         if src.get("doi"):
             pub += f"; doi {src['doi']}"
         out.append({"Trial": short(ds, s), "Protocol": pub,
-                    "Design and status (as recorded from the sources read)": src.get("notes") or "–",
+                    "Design and status (as recorded from the sources read)": clean_notes(src.get("notes")) or "–",
                     "What it will add": ONGOING_ADDS.get(s, "–")})
     if not out:
         out = [{"Trial": "(none)", "Protocol": "–",
@@ -790,7 +828,7 @@ def summary_markdown(ds, params, analyses: dict[str, RctAnalysis], rates: pd.Dat
             parts.append(f"For {what}, no trial gave usable arm counts under these parameters.")
             continue
         r = an.result
-        tr = "trials" if r.k > 1 else "trial (nothing pooled)"
+        tr = "trials" if r.k > 1 else f"trial, {an.pooled.iloc[0]['label']} only: nothing pooled"
         parts.append(f"For {what}, the {'pooled ' if r.k > 1 else ''}crude {mt} of EVT vs medical "
                      f"treatment was {eff(an)} ({ch_level(params)} CI; {r.k} {tr}, "
                      f"{r.n_total} patients).")
@@ -805,8 +843,11 @@ def summary_markdown(ds, params, analyses: dict[str, RctAnalysis], rates: pd.Dat
                if sich.result.ci_low > null else
                ", and the interval for symptomatic haemorrhage does not exclude no difference")
             + (", as was death." if mort.result.ci_low > null else
-               "; for death the interval includes no difference.")
-            + " The trials' own adjusted analyses (@tbl:dmvo-rct-reported) point the same way.")
+               "; for death the pooled crude interval includes no difference."))
+    own = _own_effects_text(ds, params)
+    if own:
+        parts.append("The trials' own primary analyses, as published (@tbl:dmvo-rct-reported): "
+                     + own + ".")
     if not rates.empty:
         fr = rates[rates["family"] == "favourable"]
         bits = [f"{r['subgroup']} {fmt.pct_ci(r['estimate'], r['ci_low'], r['ci_high'], 0)}"
@@ -815,9 +856,27 @@ def summary_markdown(ds, params, analyses: dict[str, RctAnalysis], rates: pd.Dat
             parts.append("**Observational evidence.** Single-arm series report high reperfusion and "
                          "good outcomes after EVT (pooled mRS 0–2: " + "; ".join(bits) + "), but "
                          "without a control group these rates cannot show that EVT is better than "
-                         "medical treatment; the randomized trials, which had such a control group, "
-                         "did not find it.")
+                         "medical treatment" + ("; the randomized trials, which had such a control "
+                         "group, did not find it." if fav.result is not None and not
+                         (fav.result.ci_low > (0.0 if m == "RD" else 1.0)) else "."))
     return "\n\n".join(parts)
+
+
+def _own_effects_text(ds, params) -> str:
+    """'DISTAL: adjusted common OR 0.90 [0.67–1.22] (mRS shift) ...' from the trial publications
+    (rows read in a secondary report are not used here)."""
+    eff = _effect_rows(ds, params, rct_ids(ds))
+    bits = []
+    for _, r in eff.iterrows():
+        if is_secondary(r):
+            continue
+        sig = ""
+        if pd.notna(r["ci_low"]) and pd.notna(r["ci_high"]):
+            sig = (" (interval excludes no difference)" if r["ci_low"] > 1 or r["ci_high"] < 1
+                   else "")
+        bits.append(f"{short(ds, r['source_id'])}, {_lower_first(outcome_text(r['outcome']))}: "
+                    f"{r['measure']} {_reported_ci(r)}{sig}")
+    return "; ".join(bits)
 
 
 def _lower_first(s: str) -> str:
