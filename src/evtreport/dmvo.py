@@ -264,7 +264,7 @@ def _arm_count_text(events, total, approx, pct) -> str:
     if pd.notna(events) and pd.notna(total):
         return ("≈" if approx else "") + fmt.count(events, total)
     if pd.notna(pct):
-        return f"{float(pct):g}% (no count)"
+        return f"{float(pct):.1f}% (no count)"
     return "–"
 
 
@@ -272,7 +272,7 @@ def _arm_rate_text(events, total, pct, params) -> str:
     if pd.notna(events) and pd.notna(total):
         return ev.rate_with_ci(int(events), int(total), params)
     if pd.notna(pct):
-        return f"{float(pct):g}% as printed"
+        return f"{float(pct):.1f}% as printed"
     return "–"
 
 
@@ -359,6 +359,8 @@ def rct_forest(an: RctAnalysis, params, ds=None):
     pooled = het = None
     if an.result is not None and an.result.k > 1:
         pooled = ev.pooled_dict(an.result)
+        if an.result.k < 3:  # a prediction interval from two trials means nothing
+            pooled.update(pi_low=None, pi_high=None)
         het = [h for h in (ev.heterogeneity_text(an.result),) if h]
     elif an.result is not None:
         het = ["Only one trial with usable counts: nothing was pooled."]
@@ -367,8 +369,9 @@ def rct_forest(an: RctAnalysis, params, ds=None):
               "OR": "Odds ratio, EVT vs medical (log scale)",
               "RD": "Risk difference, EVT − medical (percentage points)"}[m]
     return plots.forest_plot(df, pooled, scale=scale, xlabel=xlabel, heterogeneity=het,
-                             labels_arms=("EVT", "Medical"), favours=fav,
-                             title=an.title)
+                             labels_arms=("EVT", "Medical"), favours=fav, title=an.title,
+                             est_label=("Difference, pp" if m == "RD" else MEASURE_TEXT[m].capitalize())
+                             + f" [{ch_level(params)} CI]")
 
 
 def rct_forest_caption(an: RctAnalysis, params) -> str:
@@ -381,7 +384,8 @@ def rct_forest_caption(an: RctAnalysis, params) -> str:
              f"Wald CI (squares sized by weight, lines = CI); {direction}."]
     if an.result is not None and an.result.k > 1:
         parts.append(f"The diamond is the pooled estimate of the {an.result.k} trials "
-                     f"({an.result.method_text}); its width is the CI.")
+                     f"({an.result.method_text}); its width is the CI. No prediction interval is "
+                     "drawn: with so few trials it would mean nothing.")
     elif an.result is not None:
         parts.append("Only one trial had usable counts, so nothing was pooled.")
     else:
@@ -573,8 +577,9 @@ def hksj_note(params, k: int = 2) -> str:
     if params["hksj"]:
         return base + (f" The Hartung-Knapp-Sidik-Jonkman interval used here multiplies the "
                        f"standard error by a t quantile with {_df(k)} "
-                       f"({t:.1f} instead of {z:.2f} for a {lvl:.0%} interval), so it is very wide: "
-                       "a wide interval here reflects k, not necessarily the trials.")
+                       f"({t:.1f} instead of {z:.2f} for a {lvl:.0%} interval); it is therefore "
+                       "very wide unless the trials agree closely (their agreement shrinks the "
+                       "variance factor): the width reflects k as much as the trials.")
     return base + (f" The Hartung-Knapp-Sidik-Jonkman interval (parameter hksj) would use a t "
                    f"quantile with {_df(k)} ({t:.1f} instead of {z:.2f} for "
                    f"a {lvl:.0%} interval) and be very wide; the normal-based interval shown is "
