@@ -28,6 +28,7 @@ additions are specific to this chapter:
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from dataclasses import dataclass, field
@@ -237,14 +238,28 @@ def table2_lines(ds) -> list[dict[str, Any]]:
     return _table_lines(ds, TABLE2_SPEC)
 
 
+def _label_html(label: str, header: bool) -> str:
+    depth = len(label) - len(label.lstrip(EM))
+    text = html.escape(label.lstrip(EM))
+    if header:
+        text = f"<strong>{text}</strong>"
+    return f'<span style="padding-left:{1.4 * depth:g}em">{text}</span>' if depth else text
+
+
 def as_table(lines: list[dict[str, Any]]) -> pd.DataFrame:
-    """Reader table: characteristic, as printed, recomputed from counts, check, where printed."""
+    """Reader table (HTML cells, show with ``escape=False``): characteristic (section headers in
+    bold, sub-rows indented), as printed, recomputed from counts, check, where printed."""
+    def cell(s: str) -> str:
+        return html.escape(s).replace("% [", "%\u00a0[")
+
     return pd.DataFrame({
-        "Characteristic": [ln["label"] for ln in lines],
-        "As printed": [ln["printed"] for ln in lines],
-        "Recomputed from counts": [ln["recomputed"] for ln in lines],
-        "Check": [("⚠ " if ln["flag"] else "") + ln["check"] for ln in lines],
-        "Printed in": [ln["where"] for ln in lines],
+        "Characteristic": [_label_html(ln["label"], ln["count"] is None and not ln["printed"])
+                           for ln in lines],
+        "As printed": [cell(ln["printed"]) for ln in lines],
+        "Recomputed from counts": [cell(ln["recomputed"]) for ln in lines],
+        "Check": [("<strong>⚠ " + cell(ln["check"]) + "</strong>") if ln["flag"]
+                  else cell(ln["check"]) for ln in lines],
+        "Where printed": [cell(ln["where"]) for ln in lines],
     })
 
 
@@ -337,12 +352,17 @@ def series_outcomes_table(df: pd.DataFrame, level: str) -> pd.DataFrame:
         "Outcome": df["label"],
         "Definition (paper)": df["definition"],
         "Patients": [fmt.count(e, t) for e, t in zip(df["events"], df["total"])],
-        f"Rate [{level} CI]": [fmt.pct_ci(e, lo, hi) for e, lo, hi in
+        f"Rate [{level} CI]": [_nb(fmt.pct_ci(e, lo, hi)) for e, lo, hi in
                                 zip(df["estimate"], df["ci_low"], df["ci_high"])],
         "CI width (percentage points)": [f"{100 * (hi - lo):.1f}" for lo, hi in
                                          zip(df["ci_low"], df["ci_high"])],
         "Source of the count": df["note"],
     })
+
+
+def _nb(text: str) -> str:
+    """Keep '86.4% [66.7–95.3]' on one line in narrow table columns."""
+    return text.replace("% [", "%\u00a0[")
 
 
 def ci_method_name(params: dict[str, Any]) -> str:
@@ -433,7 +453,7 @@ def strategies_table(df: pd.DataFrame, level: str) -> pd.DataFrame:
     return pd.DataFrame({
         "Step": df["label"],
         "Patients": [fmt.count(e, t) for e, t in zip(df["events"], df["total"])],
-        f"Rate [{level} CI]": [fmt.pct_ci(e, lo, hi) for e, lo, hi in
+        f"Rate [{level} CI]": [_nb(fmt.pct_ci(e, lo, hi)) for e, lo, hi in
                                 zip(df["estimate"], df["ci_low"], df["ci_high"])],
         "As the paper describes it": df["definition"],
     })
@@ -568,7 +588,7 @@ def comparator_table(ca: ComparatorAnalysis, level: str) -> pd.DataFrame:
     p = ca.params
     for _, r in ca.used.iterrows():
         low, high = ev.proportion_ci(int(r["events_used"]), int(r["total"]), p)
-        out.append((r, ev.count_text(r), fmt.pct_ci(r["events_used"] / r["total"], low, high),
+        out.append((r, ev.count_text(r), _nb(fmt.pct_ci(r["events_used"] / r["total"], low, high)),
                     "yes" + (" (count derived from the printed percentage)"
                              if r["count_status"] == "derived" else
                              " (count rounded from the printed percentage, ≈)" if r["approx"]
@@ -678,9 +698,10 @@ def comparator_forest(ds, ca: ComparatorAnalysis, series: pd.Series | None, leve
     Every row's CI is the single-proportion CI chosen by ci_method (not the model's Wald CI).
     Returns None when there is nothing to show."""
     p = ca.params
-    g_pool = "ICAS-related occlusion series pooled here"
-    g_rep = "Published meta-analysis: pooled estimate as reported, not pooled again"
-    g_series = "This chapter's series (not part of the pooled estimate)"
+    g_pool = ("Comparator series, pooled" if ca.res is not None and ca.res.k > 1
+              else "Comparator series (one: not pooled)")
+    g_rep = "Meta-analysis, as reported"
+    g_series = "ICASS-M1 series (not pooled)"
     rows = []
     weights = (ca.res.studies["weight"].to_numpy() if ca.res is not None and ca.res.k > 1
                else [np.nan] * ca.k)
@@ -728,7 +749,7 @@ def loo_display(loo: pd.DataFrame, level: str) -> pd.DataFrame:
         "Series left out": loo["omitted"],
         "Series remaining": loo["k"],
         f"Pooled rate of the others [{level} CI]": [
-            fmt.pct_ci(e, lo, hi) + (" (one series: nothing pooled)" if k == 1 else "")
+            _nb(fmt.pct_ci(e, lo, hi)) + (" (one series: nothing pooled)" if k == 1 else "")
             for e, lo, hi, k in zip(loo["estimate"], loo["ci_low"], loo["ci_high"], loo["k"])],
         "I²": ["–" if not ev.is_finite(i) else f"{i:.0f}%" for i in loo["i2"]],
     })
