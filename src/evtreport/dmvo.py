@@ -822,7 +822,8 @@ def summary_markdown(ds, params, analyses: dict[str, RctAnalysis], rates: pd.Dat
         return effect_text(r.estimate, r.ci_low, r.ci_high, m)
 
     if trial_ids:
-        parts.append(f"**Randomized evidence.** {len(trial_ids)} randomized trial"
+        words = {1: "One", 2: "Two", 3: "Three", 4: "Four"}
+        parts.append(f"**Randomized evidence.** {words.get(len(trial_ids), len(trial_ids))} randomized trial"
                      f"{'s' if len(trial_ids) > 1 else ''} "
                      f"({', '.join(short(ds, s) for s in trial_ids)}"
                      + (f"; {n_pat} patients randomized" if n_pat else "") + ") compared EVT "
@@ -834,6 +835,9 @@ def summary_markdown(ds, params, analyses: dict[str, RctAnalysis], rates: pd.Dat
             continue
         r = an.result
         tr = "trials" if r.k > 1 else f"trial, {an.pooled.iloc[0]['label']} only: nothing pooled"
+        if an.pooled["secondary"].any():
+            tr += f"; arm figures of {', '.join(an.pooled.loc[an.pooled['secondary'], 'label'])} " \
+                  f"from a secondary report {SECONDARY_MARK}"
         parts.append(f"For {what}, the {'pooled ' if r.k > 1 else ''}crude {mt} of EVT vs medical "
                      f"treatment was {eff(an)} ({ch_level(params)} CI; {r.k} {tr}, "
                      f"{r.n_total} patients).")
