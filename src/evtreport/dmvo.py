@@ -835,12 +835,13 @@ def summary_markdown(ds, params, analyses: dict[str, RctAnalysis], rates: pd.Dat
             continue
         r = an.result
         tr = "trials" if r.k > 1 else f"trial, {an.pooled.iloc[0]['label']} only: nothing pooled"
+        sec = ""
         if an.pooled["secondary"].any():
-            tr += f"; arm figures of {', '.join(an.pooled.loc[an.pooled['secondary'], 'label'])} " \
-                  f"from a secondary report {SECONDARY_MARK}"
+            sec = (f"; arm figures of {', '.join(an.pooled.loc[an.pooled['secondary'], 'label'])} "
+                   f"from a secondary report {SECONDARY_MARK}")
         parts.append(f"For {what}, the {'pooled ' if r.k > 1 else ''}crude {mt} of EVT vs medical "
                      f"treatment was {eff(an)} ({ch_level(params)} CI; {r.k} {tr}, "
-                     f"{r.n_total} patients).")
+                     f"{r.n_total} patients{sec}).")
     if fav.result is not None and mort.result is not None and sich.result is not None:
         null = 0.0 if m == "RD" else 1.0
         benefit = fav.result.ci_low > null
