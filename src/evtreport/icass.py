@@ -56,9 +56,8 @@ ICASS_DEFINITION = (
 # The paper's comparison of its baseline NIHSS with the Li meta-analysis (Discussion), used
 # only if the data hold no baseline NIHSS row for the meta-analysis.
 NIHSS_COMPARISON_QUOTE = (
-    "the baseline NIHSS in this study was 11.2 ± 7.8, which was relatively low and lower than "
-    "the initial NIHSS score (16.0) in the meta-analysis performed by Li et al. [9]",
-    "Discussion")
+    "relatively low and lower than the initial NIHSS score (16.0) in the meta-analysis performed "
+    "by Li et al. [9]", "Discussion")
 
 EM = "\u2003"  # indentation of sub-rows (not collapsed by HTML)
 
@@ -250,7 +249,7 @@ def as_table(lines: list[dict[str, Any]]) -> pd.DataFrame:
     """Reader table (HTML cells, show with ``escape=False``): characteristic (section headers in
     bold, sub-rows indented), as printed, recomputed from counts, check, where printed."""
     def cell(s: str) -> str:
-        return html.escape(s).replace("% [", "%\u00a0[")
+        return _nb(html.escape(s))
 
     return pd.DataFrame({
         "Characteristic": [_label_html(ln["label"], ln["count"] is None and not ln["printed"])
@@ -362,7 +361,7 @@ def series_outcomes_table(df: pd.DataFrame, level: str) -> pd.DataFrame:
 
 def _nb(text: str) -> str:
     """Keep '86.4% [66.7–95.3]' on one line in narrow table columns."""
-    return text.replace("% [", "%\u00a0[")
+    return text.replace("% [", "%\u00a0[").replace("–", "–\u2060")
 
 
 def ci_method_name(params: dict[str, Any]) -> str:
@@ -577,6 +576,12 @@ def comparator_analysis(ds, family: str, params: dict[str, Any]) -> ComparatorAn
                               left_out.reset_index(drop=True), res, params)
 
 
+def reported_level(r) -> str:
+    """Confidence level of a reported interval, read from the row's quote ('95%'), else ''."""
+    m = re.search(r"(\d{2}(?:\.\d)?)\s*%\s*CI", str(r.get("quote", "")))
+    return f"{m.group(1)}%" if m else ""
+
+
 def _where(r) -> str:
     loc = r["location"]
     return f"quoted in the ICASS-M1 paper ({loc})" if r.get("quoted_in") else loc
@@ -597,7 +602,9 @@ def comparator_table(ca: ComparatorAnalysis, level: str) -> pd.DataFrame:
         ci = (f" [{r['reported_ci_low']:g}–{r['reported_ci_high']:g}]"
               if ev.is_finite(r["reported_ci_low"]) else "")
         n = f"{int(r['total'])} patients in the review" if not pd.isna(r["total"]) else "–"
-        out.append((r, n, f"{r['reported_percent']:g}%{ci} (pooled, as reported)",
+        lvl = reported_level(r)
+        out.append((r, n, _nb(f"{r['reported_percent']:g}%{ci}") + " (pooled, as reported"
+                    + (f", {lvl} CI)" if lvl and ci else ")"),
                     "no: " + r["reason"]))
     for _, r in ca.left_out.iterrows():
         n = f"–/{int(r['total'])}" if not pd.isna(r["total"]) else "not printed"
@@ -782,3 +789,71 @@ def nihss(ds) -> dict[str, Any]:
 
 def fmt_pct_row(r) -> str:
     return f"{r['reported_percent']:g}%"
+
+
+def comparator_favourable_range(ds, params: dict[str, Any]) -> tuple[float, float] | None:
+    """Lowest and highest printed functional-independence / favourable-outcome percentage
+    (mRS 0-2-type) among the comparator rows not excluded by the parameters (None if none)."""
+    cand = candidate_rows(ds, "favourable")
+    cand = cand[cand["outcome"].isin(ev.OUTCOME_FAMILIES["favourable"])
+                & ~cand["source_id"].isin(params["exclude_studies"])
+                & cand["reported_percent"].notna()]
+    if cand.empty:
+        return None
+    return float(cand["reported_percent"].min()), float(cand["reported_percent"].max())
+
+
+def favourable_comparison_sentence(ds, params: dict[str, Any], fav: pd.Series) -> str:
+    """How the series' favourable rate compares with the other series' printed figures."""
+    rng = comparator_favourable_range(ds, params)
+    if rng is None:
+        return ""
+    span = f"{rng[0]:g}–{rng[1]:g}%"
+    k = params["favourable_mrs_max"]
+    if k == 2:
+        word = "higher than" if 100 * fav["estimate"] > rng[1] else "within or below"
+        return (f"The ICASS-M1 series' favourable-outcome rate ({fmt.pct(fav['estimate'])}, "
+                f"mRS 0–2) is {word} the functional-independence or favourable-outcome rates "
+                f"the other series report ({span}).")
+    printed = ds.outcome_rows(source_id=SERIES, outcome="mrs_0_2", subgroup=GROUP)
+    extra = ""
+    if not printed.empty:
+        r = printed.iloc[0]
+        extra = (f"; the series' own mRS 0–2 rate, {int(r['events'])}/{int(r['total'])} "
+                 f"({fmt.pct(r['events'] / r['total'])}), is the figure comparable with theirs")
+    return (f"The ICASS-M1 series' mRS 0–{k} rate ({fmt.pct(fav['estimate'])}) cannot be "
+            f"set against the other series' functional-independence or favourable-outcome rates "
+            f"({span}), which use a wider mRS range{extra}.")
+
+
+def exclusion_note(params: dict[str, Any]) -> str:
+    """Text for a run whose exclude_studies lists the series itself ('' otherwise)."""
+    if not series_excluded(params):
+        return ""
+    return ("**Note.** This run's parameter `exclude_studies` lists the ICASS-M1 series itself. "
+            "The series is never part of a pooled estimate in this chapter, so the exclusion "
+            "changes no analysis; this chapter, which is about that series, still describes it. "
+            "The comparator figures the paper quotes are attributed to the series they describe "
+            "and are excluded only if those are listed.")
+
+
+def forest_caption(ca: ComparatorAnalysis, level: str, what: str) -> str:
+    """Caption of a comparator forest plot, saying what each of its groups shows."""
+    p = ca.params
+    ci = f"{level} {ci_method_name(p)} intervals"
+    if ca.res is not None and ca.res.k > 1:
+        top = (f"Top: the {ca.k} comparator series with a usable count (squares sized by their "
+               f"weight in the pooled estimate, {ci}) and their pooled estimate (diamond; "
+               f"{ca.res.method_text}, {level} CI) with its prediction interval (orange bar). ")
+    elif ca.k == 1:
+        top = (f"Top: the only comparator series with a usable count ({ci}); nothing was "
+               "pooled. ")
+    else:
+        top = ("No comparator series has a usable count under the parameters of this run, so "
+               "no series is pooled. ")
+    lv = [reported_level(r) for _, r in ca.reported.iterrows()]
+    mid = ("Then: the pooled estimate of the Li et al. meta-analysis as reported (square, with "
+           + (f"its reported {lv[0]} CI" if lv and lv[0] else "its reported CI")
+           + "; not pooled again). " if len(ca.reported) else "")
+    return (f"{what} after EVT in ICAS-related occlusion. {top}{mid}Bottom: the ICASS-M1 series "
+            f"({ci}), shown for comparison and not included in any pooled estimate.")
