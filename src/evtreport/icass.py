@@ -349,13 +349,13 @@ def series_outcomes(ds, params: dict[str, Any]) -> pd.DataFrame:
 def series_outcomes_table(df: pd.DataFrame, level: str) -> pd.DataFrame:
     return pd.DataFrame({
         "Outcome": df["label"],
-        "Definition (paper)": df["definition"],
+        "Definition (paper)": [d if n == "printed by the paper" else f"{d} ({n})"
+                               for d, n in zip(df["definition"], df["note"])],
         "Patients": [fmt.count(e, t) for e, t in zip(df["events"], df["total"])],
         f"Rate [{level} CI]": [_nb(fmt.pct_ci(e, lo, hi)) for e, lo, hi in
                                 zip(df["estimate"], df["ci_low"], df["ci_high"])],
-        "CI width (percentage points)": [f"{100 * (hi - lo):.1f}" for lo, hi in
-                                         zip(df["ci_low"], df["ci_high"])],
-        "Source of the count": df["note"],
+        "CI width (points)": [f"{100 * (hi - lo):.1f}" for lo, hi in
+                              zip(df["ci_low"], df["ci_high"])],
     })
 
 
@@ -407,7 +407,8 @@ def distribution_frame(ds, scale: str, group: str) -> pd.DataFrame:
 
 
 def series_group_label(ds, n: int) -> str:
-    return f"{ev.study_label(ds, SERIES)}, n = {n}"
+    """Bar label (grotta_bar adds "(n = 22)" itself)."""
+    return ev.study_label(ds, SERIES)
 
 
 def mrs_figure(ds, params: dict[str, Any]):
