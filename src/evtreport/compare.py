@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import display as fmt
 from . import evidence as ev
+from . import icass as icass_mod
 
 # Outcome families compared, with the outcome names each cohort uses for them.
 FAMILIES = {
@@ -47,7 +48,11 @@ def _with_labels(ds, rows: pd.DataFrame) -> pd.DataFrame:
 
 def _pooled_row(ds, params, family, cohort, evidence, rows) -> dict | None:
     used, left_out = ev.select_counts(_with_labels(ds, rows), params)
-    used = used.drop_duplicates("label")
+    return _summarise(params, family, cohort, evidence, used.drop_duplicates("label"), left_out)
+
+
+def _summarise(params, family, cohort, evidence, used, left_out) -> dict | None:
+    """Rate of one body of evidence: a single series' own interval, or the pooled rate."""
     if used.empty:
         return None
     if len(used) == 1:
@@ -91,24 +96,9 @@ def _reported_rows(ds, params, family, rows) -> list[dict]:
     return out
 
 
-def comparator_rows(icass: pd.DataFrame) -> pd.DataFrame:
-    """ICAS-related series other than the ICASS-M1 one: rows from their own publications, and
-    figures the cohort paper quotes (row ids `icassm1-2022.cited.*`) for series whose own
-    publication gave no usable row (a quoted figure never duplicates a series read directly)."""
-    own = icass[(icass["source_id"] != "icassm1-2022") & (icass["estimate_type"] == "observed")
-                & icass["subgroup"].str.contains("ICAS")]
-    cited = icass[icass["row_id"].str.contains(".cited.", regex=False)].copy()
-    # `icassm1-2022.cited.<series>.<outcome>`: the series named in the row id
-    cited_series = cited["row_id"].str.split(".").str[2]
-    read_directly = {sid.split("-")[0] for sid in own["source_id"]}
-    cited = cited[~cited_series.isin(read_directly)]
-    return pd.concat([own, cited])
-
-
 def side_by_side(ds, params: dict[str, Any]) -> pd.DataFrame:
     """One row per outcome family and body of evidence."""
     rct_ids = set(ds.sources.loc[ds.sources["design"] == "RCT", "source_id"])
-    icass_ids = {"icassm1-2022"}
     rows: list[dict] = []
     for family in FAMILIES:
         names = _outcomes(family, params)
@@ -126,11 +116,13 @@ def side_by_side(ds, params: dict[str, Any]) -> pd.DataFrame:
         row = _pooled_row(ds, params, family, "ICASS-M1", "ICASS-M1 series (22 patients)", series)
         if row:
             rows.append(row)
-        others = comparator_rows(icass)
-        row = _pooled_row(ds, params, family, "ICASS-M1",
-                          "Other ICAS-related occlusion series (pooled)", others)
-        if row:
-            rows.append(row)
+        if family in ev.OUTCOME_FAMILIES:
+            # the same comparator selection as the ICASS-M1 chapter
+            ca = icass_mod.comparator_analysis(ds, family, params)
+            row = _summarise(params, family, "ICASS-M1",
+                             "Other ICAS-related occlusion series (pooled)", ca.used, ca.left_out)
+            if row:
+                rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -27,6 +27,8 @@ TEMPLATES = PACKAGE_DIR / "templates"
 CSS = PACKAGE_DIR / "assets" / "report.css"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 _REF = re.compile(r"@(fig|tbl):([a-z0-9][a-z0-9-]*)")
+# In table cells, keep "86.4% [66.7–95.3]" and names such as "ICASS-M1" on one line.
+_NOWRAP = re.compile(r"(\S+ \[[^\]\s]{1,24}(?: to [^\]\s]{1,12})?\]|\b[A-Za-z]+-[A-Za-z0-9]+\b)")
 _KIND = {"fig": ("figure", "Figure"), "tbl": ("table", "Table")}
 
 
@@ -147,6 +149,17 @@ def _resolve_refs(soup, main, labels: dict) -> None:
                           + ", ".join(sorted(missing)))
 
 
+def _keep_together(main) -> None:
+    for node in list(main.select("table.evt-table td")):
+        for text in list(node.find_all(string=_NOWRAP)):
+            if text.find_parent(class_="evt-nowrap"):
+                continue
+            parts = _NOWRAP.split(text)
+            new = "".join(f'<span class="evt-nowrap">{html.escape(p)}</span>' if i % 2 else
+                          html.escape(p) for i, p in enumerate(parts))
+            text.replace_with(BeautifulSoup(new, "html.parser"))
+
+
 def _params_block(values: dict[str, Any], params_file: str) -> str:
     items, changed = [], []
     for row in params_mod.describe(values):
@@ -202,6 +215,7 @@ def postprocess(page: str, *, title: str, subtitle: str, run_name: str, params_f
         raise ReportError("the report has no chapter headings")
     labels, listing = _number_captions(soup, main)
     _resolve_refs(soup, main, labels)
+    _keep_together(main)
 
     header = (f'<header class="evt-titleblock"><h1 class="evt-title">{html.escape(title)}</h1>'
               f'<p class="evt-subtitle">{html.escape(subtitle)}</p>'
