@@ -53,6 +53,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --prefix $(VENV) --name $(KERNEL) --display-name "Python (evtreport)" >/dev/null
+	@# The kernel only talks to papermill on localhost: silence its "TCP without encryption" log.
+	$(PY) -c 'import json, sys; p = sys.argv[1]; k = json.load(open(p)); \
+		k["argv"].append("--IPKernelApp.log_level=ERROR"); json.dump(k, open(p, "w"), indent=1)' \
+		$(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
 	touch $@
 
 $(CHROMIUM):

@@ -2,10 +2,12 @@
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from evtreport import results as R
 from conftest import ROOT, run_make, snapshot
 
 pytestmark = pytest.mark.slow
@@ -33,6 +35,29 @@ def test_second_build_does_no_work(fresh_build):
     assert proc.returncode == 0
     assert "evtreport.build" not in proc.stdout, proc.stdout
     assert index.stat().st_mtime_ns == before
+
+
+def test_reviewer_run_with_mrs_0_1_changes_only_the_favourable_estimates(fresh_build):
+    out = fresh_build / "excellent"
+    proc = run_make("report", "PARAMS=params/excellent.yaml", f"OUT={out}",
+                    f"BUILD_ROOT={fresh_build / 'build'}")
+    assert proc.returncode == 0, proc.stderr
+    default = R.read_csv(fresh_build / "report" / "results.csv")
+    excellent = {r["id"]: r for r in R.read_csv(out / "results.csv")}
+    changed = {c[0] for c in R.diff(default, list(excellent.values()))}
+    assert "icass.series.favourable" in changed
+    assert (excellent["icass.series.favourable"]["events"],
+            excellent["icass.series.favourable"]["total"]) == ("13", "22")
+    assert excellent["icass.series.favourable"]["outcome"] == "mrs_0_1"
+    unexpected = sorted(i for i in changed if "favourable" not in i)
+    assert not unexpected, f"mRS 0-1 changed estimates that do not depend on it: {unexpected}"
+    # `make diff` reports the same change to a reviewer
+    shown = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "evtreport.build", "diff",
+                            str(fresh_build / "report"), str(out)],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert shown.returncode == 0
+    assert f"{len(changed)} estimate(s) differ" in shown.stdout
+    assert "icass.series.favourable" in shown.stdout
 
 
 @pytest.fixture

@@ -173,6 +173,9 @@ def _atomic_write(path: Path, text: str) -> None:
 # -- diff --------------------------------------------------------------------------------------
 
 def run_dir(name: str) -> Path:
+    """A run's output directory: a run name (default, strict...) or a directory path."""
+    if "/" in name:
+        return Path(name)
     return ROOT / "report" if name == "default" else ROOT / "report" / "runs" / name
 
 
