@@ -51,7 +51,7 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	$(PY) -m ipykernel install --prefix $(VENV) --name $(KERNEL) --display-name "Python (evtreport)" >/dev/null
 	@# The kernel only talks to papermill on localhost: silence its "TCP without encryption" log.
 	$(PY) -c 'import json, sys; p = sys.argv[1]; k = json.load(open(p)); \
