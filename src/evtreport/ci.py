@@ -24,7 +24,8 @@ _STATSMODELS_NAME = {
 METHODS: tuple[str, ...] = tuple(_STATSMODELS_NAME)
 
 
-def _as_counts(x, name: str) -> np.ndarray:
+def as_counts(x, name: str) -> np.ndarray:
+    """Validated non-negative whole-number counts as floats (ValueError naming `name`)."""
     arr = np.asarray(x)
     if arr.dtype.kind not in "iuf" or arr.dtype == bool:
         raise ValueError(f"{name} must be numeric (integer counts); got dtype {arr.dtype}.")
@@ -77,8 +78,8 @@ def proportion_ci(events, total, method: str = "wilson", alpha: float = 0.05):
     if not (isinstance(alpha, (int, float, np.floating)) and 0.0 < float(alpha) < 1.0):
         raise ValueError(f"alpha must be a number strictly between 0 and 1; got {alpha!r}.")
     scalar = np.ndim(events) == 0 and np.ndim(total) == 0
-    x = _as_counts(events, "events")
-    n = _as_counts(total, "total")
+    x = as_counts(events, "events")
+    n = as_counts(total, "total")
     try:
         x, n = (a.copy() for a in np.broadcast_arrays(x, n))
     except ValueError as exc:

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from .ci import as_counts
+
 __all__ = [
     "TRANSFORMS",
     "MEASURES",
@@ -165,16 +167,7 @@ def _counts(x, name: str) -> np.ndarray:
     arr = np.asarray(x)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D sequence of counts; got shape {arr.shape}.")
-    if arr.dtype == bool or arr.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must contain integer counts; got dtype {arr.dtype}.")
-    arr = arr.astype(float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain finite integer counts (no NaN/inf).")
-    if np.any(arr != np.round(arr)):
-        raise ValueError(f"{name} must contain whole numbers (counts); got {arr[arr != np.round(arr)][:3]}.")
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0; got negative values {arr[arr < 0][:3]}.")
-    return arr
+    return as_counts(arr, name)
 
 
 def _check_arms(events, totals, ev_name: str, tot_name: str) -> tuple[np.ndarray, np.ndarray]:
