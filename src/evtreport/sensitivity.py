@@ -99,6 +99,7 @@ def reader_table(long: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     order = [v[0] for v in variants(params)]
     wide = wide.reindex(columns=[e[1] for e in ESTIMATES])
     wide = wide.reset_index().set_index("variant").loc[order].reset_index(drop=True)
+    wide.columns.name = None
     return wide.rename(columns={"variant_label": "Analysis"})
 
 
