@@ -42,7 +42,7 @@ def build(*nbs):
 
 
 def test_sections_figures_tables_are_numbered_in_reading_order_and_linked():
-    soup = build(chapter("One", fig_id="f1", tbl_id="t1", text="See @fig:f2 and @tbl:t1."),
+    soup = build(chapter("One", fig_id="f1", tbl_id="t1", text="See @fig:f2, @fig:f1 and @tbl:t1."),
                  chapter("Two", fig_id="f2"))
     headings = [h.get_text(" ", strip=True) for h in soup.select("main h1, main h2")
                 if not h.find_parent(["header", "nav"])]
@@ -50,7 +50,7 @@ def test_sections_figures_tables_are_numbered_in_reading_order_and_linked():
     labels = [s.get_text() for s in soup.select(".evt-caption .evt-label")]
     assert labels == ["Figure 1.", "Table 1.", "Figure 2."]
     refs = {a.get_text(): a["href"] for a in soup.select("a.evt-ref")}
-    assert refs == {"Figure 2": "#fig-f2", "Table 1": "#tbl-t1"}
+    assert refs == {"Figure 1": "#fig-f1", "Figure 2": "#fig-f2", "Table 1": "#tbl-t1"}
     for href in refs.values():  # the anchor is on the image output of a figure
         assert soup.find(id=href[1:]) is not None
     assert soup.find(id="fig-f2").find("img")["alt"] == "Figure 2. A plot."
@@ -67,6 +67,11 @@ def test_duplicate_heading_ids_are_made_unique():
 def test_unknown_cross_reference_stops_the_build():
     with pytest.raises(htmlreport.ReportError, match="@fig:nowhere"):
         build(chapter("One", text="As @fig:nowhere shows."))
+
+
+def test_a_figure_never_referred_to_stops_the_build():
+    with pytest.raises(htmlreport.ReportError, match="never referred to in the text.*figure 'lonely'"):
+        build(chapter("One", fig_id="lonely"))
 
 
 def test_figure_caption_without_image_stops_the_build():

@@ -127,7 +127,8 @@ def _number_captions(soup, main) -> tuple[dict, list]:
 
 
 def _resolve_refs(soup, main, labels: dict) -> None:
-    missing = set()
+    """Turn @fig:id / @tbl:id into links; every figure and table must be referred to."""
+    missing, used = set(), set()
     for node in list(main.find_all(string=_REF)):
         if node.find_parent(["code", "pre", "script", "style"]):
             continue
@@ -140,6 +141,7 @@ def _resolve_refs(soup, main, labels: dict) -> None:
                 parts.append(html.escape(m.group(0)))
             else:
                 label, anchor = labels[key]
+                used.add(key)
                 parts.append(f'<a class="evt-ref" href="#{anchor}">{label}</a>')
             last = m.end()
         parts.append(html.escape(node[last:]))
@@ -147,6 +149,10 @@ def _resolve_refs(soup, main, labels: dict) -> None:
     if missing:
         raise ReportError("cross-reference(s) to unknown figure/table id: "
                           + ", ".join(sorted(missing)))
+    unreferenced = [f"{kind} {ident!r}" for kind, ident in labels if (kind, ident) not in used]
+    if unreferenced:
+        raise ReportError("never referred to in the text (write @fig:id or @tbl:id where the "
+                          "reader should look at it): " + ", ".join(unreferenced))
 
 
 def _keep_together(main) -> None:
