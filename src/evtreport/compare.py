@@ -161,3 +161,47 @@ def reader_table(table: pd.DataFrame) -> pd.DataFrame:
         "Definition used": table["definition"],
         "Not included": table["note"].replace("", "–"),
     })
+
+
+def _nihss_text(ds) -> dict[str, str]:
+    """Baseline NIHSS of each cohort as printed (mean ± SD or median [IQR]), by source label."""
+    out = {}
+    rows = ds.baseline_rows(variable="NIHSS at admission")
+    for _, r in rows.iterrows():
+        if r["statistic"] == "mean_sd":
+            text = f"mean {r['value']:g} ± {r['sd']:g}"
+        elif r["statistic"] == "median_iqr":
+            text = f"median {r['value']:g} (IQR {r['low']:g}–{r['high']:g})"
+        else:
+            continue
+        out[ev.study_label(ds, r["source_id"])] = text
+    return out
+
+
+def caveats(ds, table: pd.DataFrame) -> str:
+    """Why the rates cannot be compared directly, with the numbers the data hold."""
+    series = table[table["evidence"].str.startswith("ICASS-M1 series")]
+    n = int(series["patients"].iloc[0]) if not series.empty else None
+    nihss = _nihss_text(ds)
+    severity = "; ".join(f"{who}: {what}" for who, what in nihss.items())
+    bullets = [
+        "**Different questions.** The DMVO trials randomized patients to thrombectomy or medical "
+        "treatment; the ICASS-M1 evidence is a single-arm series of patients who were all "
+        "treated. Only a randomized comparison shows what thrombectomy adds (see the DMVO "
+        "chapter).",
+        "**Different patients.** DMVO patients have smaller, more distal occlusions; the "
+        "ICASS-M1 patients had an atherosclerotic M1 stenosis and were identified after the "
+        "procedure (the stenosis is confirmed once the clot is removed)."
+        + (f" Stroke severity at admission (NIHSS) as the sources print it: {severity}." if severity else ""),
+        "**Different definitions.** Reperfusion, haemorrhage and favourable outcome are defined "
+        "differently across sources (see the table and @tbl:definitions in the Methods chapter); "
+        "the ICASS-M1 series reports any haemorrhagic event rather than symptomatic haemorrhage.",
+    ]
+    if n:
+        bullets.append(f"**Small numbers.** The ICASS-M1 series has {n} patients: one patient "
+                       f"changes a rate by {100 / n:.1f} percentage points, and its confidence "
+                       f"intervals are wide.")
+    bullets.append("**Selection and publication.** A single-centre retrospective series that is "
+                   "published is more likely to show good results than a randomized trial with a "
+                   "pre-specified analysis.")
+    return "\n".join(f"- {b}" for b in bullets)
