@@ -858,3 +858,68 @@ def forest_caption(ca: ComparatorAnalysis, level: str, what: str) -> str:
            + "; not pooled again). " if len(ca.reported) else "")
     return (f"{what} after EVT in ICAS-related occlusion. {top}{mid}Bottom: the ICASS-M1 series "
             f"({ci}), shown for comparison and not included in any pooled estimate.")
+
+
+def favourable_comparison_text(favc: "ComparatorAnalysis", fav: pd.Series, params: dict[str, Any],
+                               level: str) -> str:
+    """The paragraph introducing the favourable-outcome comparison (numbers computed)."""
+    k = params["favourable_mrs_max"]
+    if k == 1:
+        intro = (
+            "This run defines the favourable outcome as mRS 0–1 (`favourable_mrs_max = 1`). None of "
+            "the comparator series reports mRS 0–1: they report functional independence or a "
+            "“favourable outcome” (mRS 0–2-type, often without the cut-off), which cannot stand in "
+            "for mRS 0–1, so the comparison can only use series reporting mRS 0–1. "
+            + pooled_sentence(favc, level)
+            + f" The ICASS-M1 series had mRS 0–1 in {fav['events']}/{fav['total']} "
+              f"({fmt.pct_ci(fav['estimate'], fav['ci_low'], fav['ci_high'])})."
+        )
+    else:
+        intro = (
+            pooled_sentence(favc, level)
+            + f" The ICASS-M1 series reached mRS 0–2 in {fav['events']}/{fav['total']} "
+              f"({fmt.pct_ci(fav['estimate'], fav['ci_low'], fav['ci_high'])})"
+            + (f"; the meta-analysis of Li et al. reported a pooled favourable outcome of "
+               f"{favc.reported.iloc[0]['reported_percent']:g}% "
+               f"[{favc.reported.iloc[0]['reported_ci_low']:g}–"
+               f"{favc.reported.iloc[0]['reported_ci_high']:g}]" if len(favc.reported) else "")
+            + ". The sources do not state their mRS cut-offs (functional independence usually "
+              "means mRS 0–2), and the Lee et al. count is rounded from a percentage of the whole "
+              "ICAS group: the 3-month denominators are probably a little smaller."
+        )
+    return (intro + " The rows are listed in @tbl:icass-comp-favourable"
+                     + (" and plotted in @fig:icass-forest-favourable." if k == 2 else "."))
+
+
+def summary_text(so: pd.DataFrame, byk: pd.DataFrame, rep: "ComparatorAnalysis",
+                 flagged_lines: list[dict[str, Any]], params: dict[str, Any], level: str) -> str:
+    """The chapter's closing paragraph: every number computed from the analyses above."""
+    comp = so.set_index("key")
+    k = params["favourable_mrs_max"]
+    f1 = flagged_lines
+    def rate(key):
+        r = comp.loc[key]
+        return (f"{r['events']}/{r['total']} "
+                f"({fmt.pct_ci(r['estimate'], r['ci_low'], r['ci_high'])})")
+    pool_txt = (f"the {rep.k} comparator series with usable counts pool to "
+                f"{fmt.pct_ci(rep.res.estimate, rep.res.ci_low, rep.res.ci_high)}"
+                if rep.res is not None and rep.res.k > 1 else
+                "too few comparator series give counts to pool")
+    return (
+        f"In {int(comp.loc['reperfusion', 'total'])} patients with ICASS-related M1 occlusion, "
+        f"thrombectomy followed by rescue angioplasty (with a stent in "
+        f"{byk.loc['rescue_stenting', 'events']}) achieved successful reperfusion in "
+        f"{rate('reperfusion')}, a favourable outcome (mRS 0–{k}) at 3 months in {rate('favourable')} "
+        f"and death in {rate('mortality')}; perioperative complications occurred in "
+        f"{rate('complications')}, and the stenosis had worsened at follow-up in "
+        f"{rate('restenosis')} ({level} {ci_method_name(params)} intervals). For reperfusion, "
+        f"{pool_txt}. The intervals are wide, the series is retrospective, single-centre and "
+        "selected (only patients with complete data), and its patients had milder strokes than "
+        "those of the comparators: the results show that the strategy is feasible in selected "
+        "patients, not that it is better than the alternatives. "
+        + (f"Only one printed percentage in the two tables disagrees with its count "
+           f"({f1[0]['label'].strip().lower()}: {f1[0]['printed_pct']:g}% printed, "
+           f"{100 * f1[0]['count'] / f1[0]['total']:.1f}% recomputed)."
+           if len(flagged_lines) == 1 else
+           f"{len(flagged_lines)} printed percentages in the two tables disagree with their counts.")
+    )
