@@ -85,3 +85,17 @@ def test_code_is_hidden_until_the_reader_asks(page_report):
     assert first_code.is_visible()
     page.click("label.evt-toggle-label")
     assert not first_code.is_visible()
+
+
+def test_printed_pages_clip_nothing(page_report):
+    """The PDF is Chromium's print of this page: laid out as printed on A4 (182 mm between the
+    margins of the print CSS, about 688 CSS px), no table or figure may be wider than its
+    column, or its right edge is cut off in the PDF."""
+    page = page_report[0].context.new_page(viewport={"width": 688, "height": 1000})
+    page.emulate_media(media="print")
+    page.goto(page_report[0].url, wait_until="load")
+    too_wide = page.evaluate("""() => [...document.querySelectorAll('table.evt-table, main img')]
+        .filter(e => e.getBoundingClientRect().right > document.querySelector('main').getBoundingClientRect().right + 1)
+        .map(e => (e.previousElementSibling?.textContent || e.alt || e.tagName).slice(0, 60))""")
+    page.close()
+    assert not too_wide, f"wider than the printed page: {too_wide}"

@@ -7,6 +7,7 @@ import html
 import pandas as pd
 
 from .audit import STATUSES, audit_dataset, summarize
+from .display import code_id
 
 CHECK_LABELS = {
     "percent_vs_counts": "percentage vs count/total",
@@ -38,6 +39,7 @@ def check_summary(audit: pd.DataFrame) -> pd.DataFrame:
     """Figures checked per kind of check and result."""
     table = audit.pivot_table(index="check", columns="status", values="row_id", aggfunc="count",
                               fill_value=0).reindex(columns=list(STATUSES), fill_value=0)
+    table.columns.name = None  # else the pivot's "status" shows as a stray header cell
     table.index = [CHECK_LABELS.get(c, c) for c in table.index]
     table.insert(0, "Checked", table.sum(axis=1))
     return table.reset_index().rename(columns={"index": "Check"})
@@ -50,7 +52,7 @@ def _status_html(status: str) -> str:
 def findings(audit: pd.DataFrame, *, only_problems: bool = True) -> pd.DataFrame:
     rows = audit[audit["status"] != "ok"] if only_problems else audit
     return pd.DataFrame({
-        "Data row": [f"<code>{html.escape(r)}</code>" for r in rows["row_id"]],
+        "Data row": rows["row_id"].map(code_id),
         "File": rows["file"].map(html.escape),
         "Check": rows["check"].map(lambda c: html.escape(CHECK_LABELS.get(c, c))),
         "Printed": rows["reported"].map(lambda v: html.escape(str(v))),

@@ -57,6 +57,12 @@ def table(df: pd.DataFrame, id: str, caption: str, *, notes: str | None = None,
             raw=True)
 
 
+def code_id(identifier: str) -> str:
+    """An identifier (data row id, source id) as inline code that may wrap in a narrow
+    table column: a line-break opportunity after each '.', '_' and '-'."""
+    return "<code>" + re.sub(r"([._-])", r"\1<wbr>", html.escape(identifier)) + "</code>"
+
+
 def markdown(text: str) -> None:
     """Show computed prose (numbers filled in from results) as Markdown."""
     from IPython.display import Markdown, display

@@ -6,6 +6,7 @@ import html
 
 import pandas as pd
 
+from .display import code_id
 from .evidence import outcome_label
 
 CI_TEXT = {
@@ -86,23 +87,41 @@ def outcome_definitions(ds) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _sentence(text: str) -> str:
+    """Escaped text ending with one full stop (none added after '.', '?' or '!')."""
+    text = html.escape(text.strip())
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def references(ds) -> pd.DataFrame:
-    """The reference list: every source in data/sources.csv."""
+    """The reference list: every source in data/sources.csv, by first author. A missing part
+    is left out rather than printed empty; a source whose original was not read says so."""
     rows = []
-    for _, s in ds.sources.sort_values(["year", "source_id"]).iterrows():
-        link = ""
+    for _, s in ds.sources.sort_values(["authors", "year", "source_id"],
+                                       key=lambda c: c.astype(str).str.lower()).iterrows():
         if s["doi"]:
             link = f'doi:{html.escape(s["doi"])}'
         elif s["pmid"]:
             link = f'PMID {html.escape(str(s["pmid"]))}'
-        elif s["url"]:
+        else:
             link = html.escape(s["url"])
-        authors = s["authors"] or "authors not recorded"
+        year = "" if pd.isna(s["year"]) or s["year"] == "" else f" ({int(s['year'])})"
         where = ", ".join(x for x in (s["journal"], s["volume_pages"]) if x)
+        parts = [_sentence((s["authors"] or "Authors not recorded") + year)]
+        if s["title"]:
+            parts.append(_sentence(s["title"]))
+        elif link:
+            parts.append("Title not shown in the text read.")
+        else:
+            parts.append("Original publication not read; its figures are used only as quoted by "
+                         "the paper that cites it (see the notes in <code>data/sources.csv</code>).")
+        if where:
+            parts.append(f"<i>{html.escape(where)}</i>.")
+        if link:
+            parts.append(link)
         rows.append({
-            "Source id": f"<code>{html.escape(s['source_id'])}</code>",
-            "Reference": (f"{html.escape(authors)} ({s['year']}). {html.escape(s['title'])}. "
-                          f"<i>{html.escape(where)}</i>. {link}"),
+            "Source id": code_id(s["source_id"]),
+            "Reference": " ".join(parts),
             "Design": html.escape(s["design"]),
             "Cohort": html.escape(s["cohort"]),
         })
