@@ -23,10 +23,10 @@ from . import icass as icass_mod
 
 # Outcome families compared, with the outcome names each cohort uses for them.
 FAMILIES = {
-    "reperfusion": ("Successful reperfusion", ("reperfusion", "recanalization")),
+    "reperfusion": ("Successful reperfusion", ev.OUTCOME_FAMILIES["reperfusion"]),
     "favourable": ("Favourable outcome", None),  # set from favourable_mrs_max
-    "mortality": ("Death", ("mortality_90d", "mortality")),
-    "haemorrhage": ("Intracranial haemorrhage", ("sich", "hemorrhagic_complication")),
+    "mortality": ("Death", ev.OUTCOME_FAMILIES["mortality"]),
+    "haemorrhage": ("Intracranial haemorrhage", ev.OUTCOME_FAMILIES["haemorrhage"]),
 }
 SUBGROUPS = {"primary": ["primary DMVO"], "secondary": ["secondary DMVO"],
              "both": ["primary DMVO", "secondary DMVO"]}
@@ -116,13 +116,13 @@ def side_by_side(ds, params: dict[str, Any]) -> pd.DataFrame:
         row = _pooled_row(ds, params, family, "ICASS-M1", "ICASS-M1 series (22 patients)", series)
         if row:
             rows.append(row)
-        if family in ev.OUTCOME_FAMILIES:
-            # the same comparator selection as the ICASS-M1 chapter
-            ca = icass_mod.comparator_analysis(ds, family, params)
-            row = _summarise(params, family, "ICASS-M1",
-                             "Other ICAS-related occlusion series (pooled)", ca.used, ca.left_out)
-            if row:
-                rows.append(row)
+        # the same comparator selection as the ICASS-M1 chapter
+        ca = icass_mod.comparator_analysis(ds, family, params)
+        what = "pooled" if ca.k > 1 else "one series"
+        row = _summarise(params, family, "ICASS-M1",
+                         f"Other ICAS-related occlusion series ({what})", ca.used, ca.left_out)
+        if row:
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -144,8 +144,7 @@ def _short(evidence: str) -> str:
         return "DMVO meta-analysis, " + evidence.split(", ")[1].split(" ")[0] + " DMVO"
     return {"EVT arms of the randomized trials": "DMVO trials, EVT arms",
             "ICASS-M1 series (22 patients)": "ICASS-M1 series",
-            "Other ICAS-related occlusion series (pooled)": "Other ICAS series (pooled)",
-            }.get(evidence, evidence)
+            }.get(evidence, evidence.replace("ICAS-related occlusion series", "ICAS series"))
 
 
 def reader_table(table: pd.DataFrame) -> pd.DataFrame:

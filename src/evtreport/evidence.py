@@ -41,6 +41,8 @@ OUTCOME_FAMILIES = {
     "reperfusion": ("reperfusion", "recanalization"),
     "favourable": ("mrs_0_2", "functional_independence", "favorable_outcome"),
     "mortality": ("mortality_90d", "mortality"),
+    # The ICASS-M1 series reports any haemorrhagic event, the other sources symptomatic ICH.
+    "haemorrhage": ("sich", "hemorrhagic_complication"),
 }
 
 
