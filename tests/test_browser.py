@@ -91,7 +91,7 @@ def test_printed_pages_clip_nothing(page_report):
     """The PDF is Chromium's print of this page: laid out as printed on A4 (182 mm between the
     margins of the print CSS, about 688 CSS px), no table or figure may be wider than its
     column, or its right edge is cut off in the PDF."""
-    page = page_report[0].context.new_page(viewport={"width": 688, "height": 1000})
+    page = page_report[0].context.browser.new_page(viewport={"width": 688, "height": 1000})
     page.emulate_media(media="print")
     page.goto(page_report[0].url, wait_until="load")
     too_wide = page.evaluate("""() => [...document.querySelectorAll('table.evt-table, main img')]
