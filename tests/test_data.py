@@ -157,7 +157,9 @@ def test_cli_subprocess_reports_errors(ddir):
 
 
 def test_readme_documents_every_outcome_and_column():
+    from evtreport import vocab
     readme = (DATA_DIR / "README.md").read_text(encoding="utf-8")
+    assert vocab.readme_table() in readme  # the outcome table is the vocabulary's, verbatim
     for name in OUTCOMES:
         assert f"`{name}`" in readme, name
     for f, cols in SCHEMA.items():
@@ -326,7 +328,7 @@ def test_unknown_outcome_name_says_how_to_extend(ddir):
     line = set_cell(ddir / "outcomes.csv", OUT, "outcome", "good_outcome")
     err = one_error(ddir)
     assert err.startswith(f"data/outcomes.csv:{line}: column 'outcome': expected one of: reperfusion, ")
-    assert "add new outcome names to OUTCOMES" in err
+    assert "add new outcome names to data/vocabulary.csv" in err
 
 
 def test_cohort_must_match_source(ddir):

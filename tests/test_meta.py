@@ -287,3 +287,26 @@ def test_leave_one_out_frame():
     direct = pool_proportions([21, 19, 7], [22, 22, 10])
     assert out.estimate.iloc[3] == direct.estimate
     assert isinstance(direct, PoolResult)
+
+
+def test_modified_hksj_is_never_narrower_than_wald():
+    # Two trials that agree closely: the HKSJ variance factor is < 1, so plain HKSJ can be
+    # narrower than Wald on the log scale only through the t quantile; the modified version
+    # (variance factor max(1, q), metafor test="adhoc") is at least as wide as Wald.
+    args = ([12, 14], [300, 310], [6, 7], [300, 305])
+    z = pool_two_arm(*args, measure="RR", ci="z")
+    adhoc = pool_two_arm(*args, measure="RR", ci="hksj-adhoc")
+    plain = pool_two_arm(*args, measure="RR", ci="hksj")
+    assert adhoc.se >= z.se and plain.se < z.se
+    assert adhoc.ci_high - adhoc.ci_low >= z.ci_high - z.ci_low
+
+
+def test_no_prediction_interval_below_three_studies():
+    two = pool_proportions([5, 9], [20, 25])
+    three = pool_proportions([5, 9, 14], [20, 25, 30])
+    assert math.isnan(two.pi_low) and math.isnan(two.pi_high)
+    # k = 3: t with k - 2 = 1 df (12.71 at 95%), by hand from the fit's own mu, se and tau2
+    half = 12.706204736174707 * math.sqrt(three.tau2 + three.se ** 2)
+    from scipy.special import expit
+    assert math.isclose(three.pi_low, expit(three.mu - half), rel_tol=1e-9)
+    assert math.isclose(three.pi_high, expit(three.mu + half), rel_tol=1e-9)

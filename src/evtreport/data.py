@@ -28,6 +28,7 @@ from typing import Sequence
 
 import pandas as pd
 
+from . import vocab
 from .paths import DATA_DIR
 
 # --------------------------------------------------------------------------- schema
@@ -74,35 +75,9 @@ SCALES: dict[str, tuple[str, ...]] = {
 STATISTICS = ("mean_sd", "median_iqr", "median_range", "mean_range", "count")
 VERDICTS = ("supported", "partly supported", "contradicted", "not verifiable")
 
-#: Vocabulary of outcome names (outcomes.csv and effects.csv ``outcome``) with meanings.
-#: Extend it here AND in data/README.md when a source reports another outcome.
-OUTCOMES: dict[str, str] = {
-    "reperfusion": "successful reperfusion/revascularization as the source defines it (usually mTICI 2b-3)",
-    "recanalization": "successful recanalization as the source words it (definition in `definition`)",
-    "mrs_0_1": "excellent outcome, modified Rankin Scale 0-1",
-    "mrs_0_2": "functional independence / favourable outcome explicitly defined as mRS 0-2",
-    "mrs_0_3": "mRS 0-3",
-    "mrs_shift": "ordinal shift across the mRS distribution (common odds ratio)",
-    "functional_independence": "'functional independence' where the text read gives no mRS cut-off (usually mRS 0-2)",
-    "favorable_outcome": "'favorable outcome' where the text read gives no mRS cut-off",
-    "mortality_90d": "death by 90 days / 3 months",
-    "mortality": "death at another or an unstated timepoint (see `timepoint`)",
-    "sich": "symptomatic intracranial haemorrhage (definition in `definition`)",
-    "any_ich": "any intracranial haemorrhage",
-    "periprocedural_complication": "any periprocedural / perioperative complication",
-    "hemorrhagic_complication": "haemorrhagic complication (not necessarily symptomatic)",
-    "thromboembolic_complication": "thromboembolic complication, incl. reocclusion",
-    "restenosis": "restenosis / worsening stenosis at angiographic follow-up",
-    "angiographic_followup": "angiographic follow-up available",
-    "bridging_ivt": "intravenous thrombolysis before EVT (bridging)",
-    "direct_evt": "EVT without prior intravenous thrombolysis",
-    "general_anesthesia": "procedure under general anaesthesia",
-    "rescue_treatment": "any rescue treatment (angioplasty, stenting, GP IIb/IIIa inhibitor ...)",
-    "rescue_stenting": "rescue balloon angioplasty and/or stent implantation (stenting)",
-    "rescue_angioplasty_alone": "rescue balloon angioplasty without stenting",
-    "staged_stenting": "stenting in a later, planned procedure",
-    "failed_first_evt": "failed recanalization at the first EVT",
-}
+#: Outcome names (outcomes.csv and effects.csv ``outcome``) with meanings, from
+#: data/vocabulary.csv (kind "outcome"); data/README.md lists the same (a test checks).
+OUTCOMES: dict[str, str] = {k: vocab.description("outcome", k) for k in vocab.keys("outcome")}
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _INT = re.compile(r"^[0-9]+$")
@@ -448,7 +423,7 @@ def _parse_value(col: _Col, raw: str) -> tuple[object, str | None]:
         if raw in col.values:
             return raw, None
         return None, f"expected one of: {', '.join(col.values)}; got {raw!r}" + (
-            " (add new outcome names to OUTCOMES in src/evtreport/data.py and to data/README.md)"
+            " (add new outcome names to data/vocabulary.csv and to data/README.md)"
             if col.values == tuple(OUTCOMES) else "")
     raise AssertionError(k)  # pragma: no cover
 

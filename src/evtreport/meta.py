@@ -39,7 +39,7 @@ TRANSFORMS = ("logit", "ft", "raw")
 MEASURES = ("RD", "RR", "OR")
 MODELS = ("fixed", "random")
 TAU2_METHODS = ("DL", "REML", "PM")
-CI_METHODS = ("z", "hksj")
+CI_METHODS = ("z", "hksj", "hksj-adhoc")
 
 _TEXT = {
     "fixed": "Common-effect (fixed) model",
@@ -49,6 +49,7 @@ _TEXT = {
     "PM": "Paule-Mandel estimate of τ²",
     "z": "Wald (z) CI",
     "hksj": "Hartung-Knapp-Sidik-Jonkman CI",
+    "hksj-adhoc": "modified Hartung-Knapp-Sidik-Jonkman CI (variance factor at least 1)",
     "logit": "logit transform",
     "ft": "Freeman-Tukey double-arcsine transform",
     "raw": "untransformed proportions",
@@ -373,12 +374,15 @@ _TAU2 = {"DL": _tau2_dl, "REML": _tau2_reml, "PM": _tau2_pm}
 
 # --------------------------------------------------------------------------- core fit
 def _fit(yi, vi, model, tau2_method, ci, alpha):
-    """Pool ``yi``/``vi`` (k >= 2) as ``rma.uni`` + ``predict``; analysis-scale results.
+    """Pool ``yi``/``vi`` (k >= 2) as ``rma.uni``; analysis-scale results.
 
     Q = Σ(1/v_i)(y_i - μ_FE)², df = k-1. Wald CI ``μ ± z·SE``. HKSJ (metafor
-    ``test="knha"``): ``SE² = Σw_i(y_i-μ)²/(k-1) / Σw_i`` (no truncation at 1) and
-    ``t_{k-1}`` quantiles. Prediction interval (random effects): ``μ ± crit·√(τ² + SE²)``
-    with the same ``crit`` (z, or t_{k-1} for HKSJ).
+    ``test="knha"``): ``SE² = q·/Σw_i`` with the variance factor ``q = Σw_i(y_i-μ)²/(k-1)``
+    (no truncation) and ``t_{k-1}`` quantiles; the modified HKSJ ("hksj-adhoc", metafor
+    ``test="adhoc"``, Röver et al. 2015) uses ``max(1, q)``, so its interval is never narrower
+    than the Wald interval. Prediction interval (random effects, k >= 3; Higgins, Thompson &
+    Spiegelhalter 2009; Riley et al. 2011): ``μ ± t_{k-2}·√(τ² + SE²)`` with the model's SE;
+    none for k < 3, where it is undefined.
     """
     k = yi.size
     df = k - 1
@@ -390,17 +394,18 @@ def _fit(yi, vi, model, tau2_method, ci, alpha):
     sw = w.sum()
     mu = float(w @ yi / sw)
     se = 1 / np.sqrt(sw)
-    if ci == "hksj":
+    if ci in ("hksj", "hksj-adhoc"):
         rss = float(w @ (yi - mu) ** 2)
-        se *= np.sqrt(rss / df) if rss > np.finfo(float).eps else 0.0
+        factor = rss / df if rss > np.finfo(float).eps else 0.0
+        se *= np.sqrt(max(1.0, factor) if ci == "hksj-adhoc" else factor)
         crit = -special.stdtrit(df, alpha / 2)
         with np.errstate(divide="ignore", invalid="ignore"):
             pval = 2 * special.stdtr(df, -abs(mu / se))
     else:
         crit = -special.ndtri(alpha / 2)
         pval = 2 * special.ndtr(-abs(mu / se))
-    if model == "random":
-        half_pi = crit * np.sqrt(tau2 + se * se)
+    if model == "random" and k >= 3:
+        half_pi = -special.stdtrit(k - 2, alpha / 2) * np.sqrt(tau2 + se * se)
         pi = (mu - half_pi, mu + half_pi)
     else:
         pi = (np.nan, np.nan)
@@ -475,9 +480,10 @@ def pool_proportions(events, totals, *, labels=None, transform="logit", model="r
         Random-effects or common-effect (inverse-variance) model.
     tau2 : {"REML", "DL", "PM"}
         τ² estimator for the random-effects model (ignored for ``model="fixed"``).
-    ci : {"z", "hksj"}
-        Wald CI or Hartung-Knapp-Sidik-Jonkman (metafor ``test="knha"``) CI; the
-        prediction interval uses the same critical value (z, or t with k-1 df).
+    ci : {"z", "hksj", "hksj-adhoc"}
+        Wald CI, Hartung-Knapp-Sidik-Jonkman (metafor ``test="knha"``) CI, or the modified
+        HKSJ CI (metafor ``test="adhoc"``). The prediction interval (random effects,
+        k >= 3 only) uses t with k-2 df (see ``_fit``).
     alpha : float
         1 - confidence level.
     cc : float

@@ -29,7 +29,7 @@ TRANSFORMS <- c(logit = "PLO", ft = "PFT", raw = "PR")
 MEASURES <- c("RD", "RR", "OR")
 MODELS <- c("fixed", "random")
 TAU2 <- c("DL", "REML", "PM")
-CIS <- c(z = "z", hksj = "knha")
+CIS <- c(z = "z", hksj = "knha", "hksj-adhoc" = "adhoc")
 
 num <- function(x) ifelse(is.na(x), "NA", sprintf("%.15g", x))
 write_ref <- function(df, name) {
@@ -101,8 +101,14 @@ fit <- function(es, ni, effect, model, tau2, ci) {
   res <- suppressWarnings(rma(yi, vi, data = es, method = method, test = CIS[[ci]], control = CTRL))
   pr <- predict(res)
   bt <- function(x) back_pooled(x, effect, ni)
-  pi_low <- if (is.null(pr$pi.lb)) NA else bt(pr$pi.lb)
-  pi_high <- if (is.null(pr$pi.ub)) NA else bt(pr$pi.ub)
+  # Prediction interval of Higgins et al. (2009) / Riley et al. (2011): t with k-2 df on
+  # metafor's own estimate, SE and tau2 (metafor 3.8's predict() uses z or t(k-1)); none for k < 3.
+  pi_low <- pi_high <- NA
+  if (model == "random" && k >= 3) {
+    half <- qt(1 - ALPHA / 2, k - 2) * sqrt(res$tau2 + res$se^2)
+    pi_low <- bt(c(res$beta) - half)
+    pi_high <- bt(c(res$beta) + half)
+  }
   list(pooled = data.frame(
     k = k, estimate = bt(pr$pred), ci_low = bt(pr$ci.lb), ci_high = bt(pr$ci.ub),
     pi_low = pi_low, pi_high = pi_high, mu = c(res$beta), se = res$se, pval = res$pval,
