@@ -1,4 +1,4 @@
-"""DMVO chapter (evtreport.dmvo): key numbers against values derived by hand from the data,
+"""DMVO analyses and chapter (evtreport.analyses.dmvo, evtreport.present.dmvo): key numbers against values derived by hand from the data,
 and the effect of the parameters on what is pooled."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evtreport import dmvo
+from evtreport import analyses
+from evtreport.analyses import dmvo
+from evtreport.present import dmvo as present
 from evtreport import params as P
 from evtreport.data import load_dataset
-from evtreport.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
 Z95 = 1.959963984540054
@@ -42,7 +43,7 @@ def test_escape_mevo_mrs01_risk_ratio_by_hand(ds):
     y, v = log_rr(106, 255, 118, 274)
     rr, lo, hi = math.exp(y), math.exp(y - Z95 * math.sqrt(v)), math.exp(y + Z95 * math.sqrt(v))
     assert rr == pytest.approx(0.96523, abs=1e-4)  # (106/255)/(118/274)
-    an = dmvo.rct_analysis(ds, prm(favourable_mrs_max=1), "favourable")
+    an = dmvo.trial_comparison(ds, prm(favourable_mrs_max=1), "favourable")
     t = trial(an, "escape-mevo-2025")
     assert (t["events_t"], t["total_t"], t["events_c"], t["total_c"]) == (106, 255, 118, 274)
     assert not t["approx_t"] and not t["approx_c"]
@@ -59,10 +60,8 @@ def test_escape_mevo_arm_rate_wilson_by_hand(ds):
     p = x / n
     centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
     half = Z95 / (1 + Z95**2 / n) * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n))
-    res = Results("dmvo")
-    pr = prm(favourable_mrs_max=1)
-    dmvo.record_rct(res, ds, dmvo.rct_analyses(ds, pr), pr)
-    row = {r["id"]: r for r in res.rows}["dmvo.rct.favourable.escape-mevo-2025.evt"]
+    rows = analyses.run(ds, prm(favourable_mrs_max=1)).rows("dmvo").rows
+    row = {r["id"]: r for r in rows}["dmvo.rct.favourable.escape-mevo-2025.evt"]
     assert float(row["estimate"]) == pytest.approx(p)
     assert float(row["ci_low"]) == pytest.approx(centre - half, rel=1e-8)
     assert float(row["ci_high"]) == pytest.approx(centre + half, rel=1e-8)
@@ -78,7 +77,7 @@ def test_pooled_fixed_effect_sich_by_hand(ds):
     w = 1 / np.array(vs)
     mu = float((w * np.array(ys)).sum() / w.sum())
     se = float(1 / np.sqrt(w.sum()))
-    an = dmvo.rct_analysis(ds, prm(model="fixed"), "sich")
+    an = dmvo.trial_comparison(ds, prm(model="fixed"), "sich")
     assert an.result.k == 2
     assert an.result.estimate == pytest.approx(math.exp(mu), rel=1e-9)
     assert an.result.ci_low == pytest.approx(math.exp(mu - Z95 * se), rel=1e-9)
@@ -90,8 +89,8 @@ def test_pooled_fixed_effect_sich_by_hand(ds):
 
 
 def test_favourable_mrs_max_switches_outcome_rows(ds):
-    one = dmvo.rct_analysis(ds, prm(favourable_mrs_max=1), "favourable")
-    two = dmvo.rct_analysis(ds, prm(favourable_mrs_max=2), "favourable")
+    one = dmvo.trial_comparison(ds, prm(favourable_mrs_max=1), "favourable")
+    two = dmvo.trial_comparison(ds, prm(favourable_mrs_max=2), "favourable")
     assert set(one.trials["outcome"]) == {"mrs_0_1"}
     assert set(two.trials["outcome"]) == {"mrs_0_2"}
     # mRS 0-1: both trials (DISTAL 34.7% of 271 vs 37.5% of 272, rounded counts)
@@ -110,7 +109,7 @@ def test_favourable_mrs_max_switches_outcome_rows(ds):
 
 
 def test_exclude_studies_removes_trial_from_pooled_estimate(ds):
-    an = dmvo.rct_analysis(ds, prm(exclude_studies=["distal-2025"]), "sich")
+    an = dmvo.trial_comparison(ds, prm(exclude_studies=["distal-2025"]), "sich")
     assert an.k == 1
     assert an.result.estimate == pytest.approx((14 / 257) / (6 / 272))
     t = trial(an, "distal-2025")
@@ -119,23 +118,22 @@ def test_exclude_studies_removes_trial_from_pooled_estimate(ds):
 
 
 def test_use_percent_only_false_leaves_distal_out_with_reason(ds):
-    pr = prm(use_percent_only=False)
-    analyses = dmvo.rct_analyses(ds, pr)
+    b = analyses.run(ds, prm(use_percent_only=False))
     for key in ("mortality", "sich"):
-        t = trial(analyses[key], "distal-2025")
+        t = trial(b[f"dmvo.rct.{key}"], "distal-2025")
         assert t["status"] == "not pooled"
         assert "use_percent_only = false" in t["reason"]
-        assert analyses[key].k == 1
-    left = dmvo.rct_left_out_table(analyses)
+        assert b[f"dmvo.rct.{key}"].k == 1
+    left = present.left_out_table(b)
     distal = left[left["Trial"].str.startswith("DISTAL")]
     assert distal["Why not pooled"].str.contains("use_percent_only = false").sum() >= 2
     # ESCAPE-MeVO's printed sICH counts are still used
-    assert analyses["sich"].result.estimate == pytest.approx((14 / 257) / (6 / 272))
+    assert b["dmvo.rct.sich"].result.estimate == pytest.approx((14 / 257) / (6 / 272))
 
 
 def test_harm_outcomes_have_reversed_favours_labels(ds):
     def favours(key):
-        fig = dmvo.rct_forest(dmvo.rct_analysis(ds, prm(), key), prm())
+        fig = present.rct_forest(analyses.run(ds, prm()), key)
         texts = [t for t in fig.findobj(lambda o: hasattr(o, "get_text"))
                  if str(t.get_text()).startswith("Favours")]
         return [t.get_text() for t in sorted(texts, key=lambda t: t.get_position()[0])]
@@ -145,22 +143,19 @@ def test_harm_outcomes_have_reversed_favours_labels(ds):
 
 
 def test_meta_rates_follow_dmvo_subgroup(ds):
-    both = dmvo.meta_rates(ds, prm())
-    prim = dmvo.meta_rates(ds, prm(dmvo_subgroup="primary"))
+    both = dmvo.meta_rates(ds, prm()).rows
+    prim = dmvo.meta_rates(ds, prm(dmvo_subgroup="primary")).rows
     assert set(both["subgroup"]) == {"primary DMVO", "secondary DMVO"}
     assert set(prim["subgroup"]) == {"primary DMVO"}
     fav = prim.set_index("family").loc["favourable"]
     # reported pooled rate 64% (54-72), not recomputed
     assert (fav["estimate"], fav["ci_low"], fav["ci_high"]) == pytest.approx((0.64, 0.54, 0.72))
-    assert dmvo.meta_rates(ds, prm(exclude_studies=["rodriguez-calienes-2023"])).empty
+    assert dmvo.meta_rates(ds, prm(exclude_studies=["rodriguez-calienes-2023"])).rows.empty
 
 
 def test_result_ids_are_stable_across_cutoffs(ds):
     def ids(**kw):
-        res = Results("dmvo")
-        pr = prm(**kw)
-        dmvo.record_rct(res, ds, dmvo.rct_analyses(ds, pr), pr)
-        return {r["id"] for r in res.rows}
+        return {r["id"] for r in analyses.run(ds, prm(**kw)).rows("dmvo").rows if r["id"].startswith("dmvo.rct.")}
     a, b = ids(favourable_mrs_max=1), ids(favourable_mrs_max=2)
     for i in ("dmvo.rct.favourable.pooled", "dmvo.rct.mortality.pooled", "dmvo.rct.sich.pooled",
               "dmvo.rct.favourable.escape-mevo-2025", "dmvo.rct.sich.distal-2025.evt"):

@@ -1,4 +1,4 @@
-"""The ICASS-M1 chapter (evtreport.icass): key numbers against values derived by hand.
+"""The ICASS-M1 analyses (evtreport.analyses.icass): key numbers against values derived by hand.
 
 Expected values come from the paper (Tables 1-2, Results, Discussion) and closed formulas
 written out here, never from the module itself.
@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from evtreport import icass
+from evtreport import analyses
+from evtreport.analyses import icass
 from evtreport import params as P
 from evtreport.data import load_dataset
-from evtreport.results import Results
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("EVTREPORT_DATA_DIR", ROOT / "data"))
@@ -43,42 +43,42 @@ def wilson(x, n, level=0.95):
     return centre - half, centre + half
 
 
-def outcome(df, key):
-    return df.set_index("key").loc[key]
+def outcome(rates, key):
+    return rates[key]
 
 
 # -- the series' outcomes ---------------------------------------------------------------------
 
 def test_favourable_19_of_22_with_wilson(ds):
     r = outcome(icass.series_outcomes(ds, params()), "favourable")
-    assert (r["events"], r["total"], r["outcome"]) == (19, 22, "mrs_0_2")
+    assert (r.events, r.total, r.outcome) == (19, 22, "mrs_0_2")
     lo, hi = wilson(19, 22)
-    assert r["ci_low"] == pytest.approx(lo, abs=1e-10)
-    assert r["ci_high"] == pytest.approx(hi, abs=1e-10)
+    assert r.ci_low == pytest.approx(lo, abs=1e-10)
+    assert r.ci_high == pytest.approx(hi, abs=1e-10)
     assert (round(100 * lo, 1), round(100 * hi, 1)) == (66.7, 95.3)
 
 
 def test_favourable_mrs_0_1_is_13_of_22(ds):
     r = outcome(icass.series_outcomes(ds, params(favourable_mrs_max=1)), "favourable")
     # Table 2: mRS 0 = 7, mRS 1 = 6
-    assert (r["events"], r["total"], r["outcome"]) == (13, 22, "mrs_0_1")
+    assert (r.events, r.total, r.outcome) == (13, 22, "mrs_0_1")
     lo, hi = wilson(13, 22)
-    assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi), abs=1e-10)
-    assert "not printed" in r["note"]
+    assert (r.ci_low, r.ci_high) == pytest.approx((lo, hi), abs=1e-10)
+    assert not r.printed and r.grades == (0, 1)
 
 
 def test_clopper_pearson_21_of_22(ds):
     p = params(ci_method="clopper-pearson")
     r = outcome(icass.series_outcomes(ds, p), "reperfusion")
-    assert (r["events"], r["total"]) == (21, 22)
+    assert (r.events, r.total) == (21, 22)
     lo = stats.beta.ppf(0.025, 21, 22 - 21 + 1)
     hi = stats.beta.ppf(0.975, 21 + 1, 22 - 21)
-    assert (r["ci_low"], r["ci_high"]) == pytest.approx((lo, hi), abs=1e-9)
+    assert (r.ci_low, r.ci_high) == pytest.approx((lo, hi), abs=1e-9)
 
 
 def test_other_series_outcomes(ds):
     df = icass.series_outcomes(ds, params())
-    got = {k: (outcome(df, k)["events"], outcome(df, k)["total"])
+    got = {k: (outcome(df, k).events, outcome(df, k).total)
            for k in ("reperfusion", "mortality", "complications", "restenosis")}
     assert got == {"reperfusion": (21, 22), "mortality": (1, 22), "complications": (2, 22),
                    "restenosis": (6, 20)}
@@ -87,36 +87,35 @@ def test_other_series_outcomes(ds):
 def test_confidence_level_changes_width(ds):
     r90 = outcome(icass.series_outcomes(ds, params(confidence_level=0.9)), "favourable")
     lo, hi = wilson(19, 22, 0.9)
-    assert (r90["ci_low"], r90["ci_high"]) == pytest.approx((lo, hi), abs=1e-10)
+    assert (r90.ci_low, r90.ci_high) == pytest.approx((lo, hi), abs=1e-10)
 
 
 # -- Tables 1 and 2 ---------------------------------------------------------------------------
 
 def test_smoking_printed_36_3_flagged(ds):
-    lines = {ln["key"]: ln for ln in icass.table1_lines(ds) if ln["key"]}
-    smoking = lines["bl.smoking"]
-    assert (smoking["count"], smoking["total"], smoking["printed_pct"]) == (8, 22, 36.3)
+    t1, t2 = icass.paper_table(ds, "table1"), icass.paper_table(ds, "table2")
+    smoking = {ln.key: ln for ln in t1.lines}["bl.smoking"]
+    assert (smoking.count, smoking.total, smoking.printed_pct) == (8, 22, 36.3)
     assert round(100 * 8 / 22, 1) == 36.4
-    assert "36.4%" in smoking["recomputed"]
-    assert smoking["flag"]
+    assert round(smoking.recomputed, 1) == 36.4
+    assert smoking.flag
     # every other percentage in Tables 1 and 2 matches its count
-    others = [ln["key"] for ln in icass.table1_lines(ds) + icass.table2_lines(ds)
-              if ln["flag"] and ln["key"] != "bl.smoking"]
+    others = [ln.key for ln in t1.flagged + t2.flagged if ln.key != "bl.smoking"]
     assert others == []
 
 
 def test_percent_check_rounding_rule():
-    assert icass.percent_check(8, 22, "36.3")["consistent"] is False
-    assert icass.percent_check(8, 22, "36.4")["consistent"] is True
-    assert icass.percent_check(6, 20, "30")["consistent"] is True
-    assert icass.percent_check(5, 6, None)["consistent"] is None
+    assert icass.percent_consistent(8, 22, "36.3") is False
+    assert icass.percent_consistent(8, 22, "36.4") is True
+    assert icass.percent_consistent(6, 20, "30") is True
+    assert icass.percent_consistent(5, 6, "") is None
 
 
 def test_distributions_sum_to_22(ds):
-    mrs = icass.distribution_frame(ds, "mRS", "x")
+    mrs = ds.distribution(icass.SERIES, "mRS", subgroup=icass.GROUP)
     assert int(mrs["count"].sum()) == 22
     assert list(mrs["count"]) == [7, 6, 6, 2, 0, 0, 1]
-    mtici = icass.distribution_frame(ds, "mTICI", "x")
+    mtici = ds.distribution(icass.SERIES, "mTICI", subgroup=icass.GROUP)
     assert int(mtici["count"].sum()) == 22
     assert int(mtici.loc[mtici["grade"].isin(["2b", "3"]), "count"].sum()) == 21
 
@@ -125,7 +124,7 @@ def test_distributions_sum_to_22(ds):
 
 def test_comparator_pooled_reperfusion_fixed_logit(ds):
     p = params(model="fixed", transform="logit")
-    ca = icass.comparator_analysis(ds, "reperfusion", p)
+    ca = icass.comparator_pool(ds, "reperfusion", p)
     # Dobrocky 70% of 10 = 7/10; Jia (EAST) 95.7% of 47 = 45/47; Lee 2018 76.8% of 99 = 76/99
     # (each the only integer giving the printed percentage)
     assert sorted(zip(ca.used["events_used"], ca.used["total"])) == [(7, 10), (45, 47), (76, 99)]
@@ -140,15 +139,15 @@ def test_comparator_pooled_reperfusion_fixed_logit(ds):
 
     def expit(v):
         return 1 / (1 + math.exp(-v))
-    assert ca.res.estimate == pytest.approx(expit(mu), rel=1e-10)
-    assert ca.res.ci_low == pytest.approx(expit(mu - z * se), rel=1e-10)
-    assert ca.res.ci_high == pytest.approx(expit(mu + z * se), rel=1e-10)
+    assert ca.result.estimate == pytest.approx(expit(mu), rel=1e-10)
+    assert ca.result.ci_low == pytest.approx(expit(mu - z * se), rel=1e-10)
+    assert ca.result.ci_high == pytest.approx(expit(mu + z * se), rel=1e-10)
     q = np.sum(w * (yi - mu) ** 2)
-    assert ca.res.q == pytest.approx(q, rel=1e-10)
+    assert ca.result.q == pytest.approx(q, rel=1e-10)
 
 
 def test_comparator_rows_left_out_with_reasons(ds):
-    ca = icass.comparator_analysis(ds, "reperfusion", params())
+    ca = icass.comparator_pool(ds, "reperfusion", params())
     reasons = dict(zip(ca.left_out["row_id"], ca.left_out["reason"]))
     assert "without a denominator" in reasons["icassm1-2022.cited.yang.recanalization"]
     # Lee and Jia quoted by the paper = the original abstracts' rows: not counted twice
@@ -160,37 +159,24 @@ def test_comparator_rows_left_out_with_reasons(ds):
 
 
 def test_exclude_and_strict_parameters(ds):
-    ca = icass.comparator_analysis(ds, "reperfusion", params(exclude_studies=["dobrocky-icas-m1"]))
-    assert sorted(ca.used["source_id"]) == ["jia-east", "lee-2018"] and ca.res.k == 2
-    ca = icass.comparator_analysis(ds, "reperfusion", params(use_derived=False))
-    assert ca.k == 0 and ca.res is None
+    ca = icass.comparator_pool(ds, "reperfusion", params(exclude_studies=["dobrocky-icas-m1"]))
+    assert sorted(ca.used["source_id"]) == ["jia-east", "lee-2018"] and ca.result.k == 2
+    ca = icass.comparator_pool(ds, "reperfusion", params(use_derived=False))
+    assert ca.k == 0 and ca.result is None
 
 
 def test_favourable_comparators_under_mrs_0_1(ds):
-    ca2 = icass.comparator_analysis(ds, "favourable", params())
+    ca2 = icass.comparator_pool(ds, "favourable", params())
     assert sorted((r["source_id"], r["events_used"], r["total"]) for _, r in ca2.used.iterrows()) \
         == [("jia-east", 30, 47), ("lee-2018", 45, 99)]  # 63.8% of 47 derived; 45.5% of 99 ≈
-    ca1 = icass.comparator_analysis(ds, "favourable", params(favourable_mrs_max=1))
-    assert ca1.k == 0 and ca1.res is None and ca1.reported.empty
+    ca1 = icass.comparator_pool(ds, "favourable", params(favourable_mrs_max=1))
+    assert ca1.k == 0 and ca1.result is None and ca1.reported.empty
     assert all("mRS 0–1" in r for r in ca1.left_out["reason"])
 
 
 def _all_results(ds, p):
-    """Record every estimate the notebook records, in the same way."""
-    res = Results("icass")
-    icass.record_table(res, icass.table1_lines(ds), "table1")
-    icass.record_table(res, icass.table2_lines(ds), "table2")
-    so = icass.series_outcomes(ds, p)
-    icass.record_series(res, so, p)
-    icass.record_strategies(res, icass.strategies(ds, p), p)
-    rep = icass.comparator_analysis(ds, "reperfusion", p)
-    icass.record_comparators(res, rep, so.set_index("key").loc["reperfusion"])
-    loo = icass.loo_table(rep, "95%")
-    if loo is not None:
-        icass.record_loo(res, rep, loo)
-    fav = icass.comparator_analysis(ds, "favourable", p)
-    icass.record_comparators(res, fav, so.set_index("key").loc["favourable"])
-    return {r["id"]: r for r in res.rows}
+    """Every estimate the chapter records (the bundle's icass rows)."""
+    return {r["id"]: r for r in analyses.run(ds, p).rows("icass").rows}
 
 
 def test_favourable_mrs_max_changes_only_favourable_estimates(ds):

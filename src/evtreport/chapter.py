@@ -1,9 +1,11 @@
-"""What every chapter notebook starts with: its parameters, the data and a results recorder.
+"""What every chapter notebook starts with: its parameters, the data, the analyses and a
+results recorder.
 
     from evtreport.chapter import Chapter
     ch = Chapter("dmvo", globals())     # after papermill's injected-parameters cell
-    ...
-    ch.finish()                          # last cell: hands the recorded estimates to the build
+    b = ch.bundle                        # every analysis of the run, by key
+    ch.text("dmvo/summary.block.j2", ...)   # computed prose (escaped)
+    ch.finish()                          # last cell: hands the section's estimates to the build
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from . import params as params_mod
+from . import vocab
 from .results import Results
 
 
@@ -20,7 +23,7 @@ class Chapter:
         self.section = section
         self.params = params_mod.from_namespace(namespace)
         self.alpha = params_mod.alpha(self.params)
-        self.level = f"{round(100 * self.params['confidence_level'], 1):g}%"
+        self.level = vocab.level_text(self.params["confidence_level"])
         self.results = Results(section)
 
     @cached_property
@@ -29,5 +32,26 @@ class Chapter:
         from .data import load_dataset
         return load_dataset()
 
+    @cached_property
+    def bundle(self):
+        """Every analysis of the run (:mod:`evtreport.analyses`), computed when first read."""
+        from . import analyses
+        return analyses.run(self.data, self.params)
+
+    def text(self, template: str, /, **context: Any) -> None:
+        """Show a computed paragraph: a template of text_templates/ filled from `context`."""
+        from . import text
+        text.show(template, **context)
+
     def finish(self) -> None:
+        """Emit the section's results: the bundle's rows for this section, then any the
+        notebook recorded itself."""
+        from .analyses import records
+        if self.section in records.SECTIONS or self.section == "icass":
+            own = self.results.rows
+            self.results = self.bundle.rows(self.section)
+            for row in own:
+                if any(r["id"] == row["id"] for r in self.results.rows):
+                    raise ValueError(f"results id {row['id']!r} recorded twice")
+                self.results.rows.append(row)
         self.results.emit()

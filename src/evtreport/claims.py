@@ -6,7 +6,7 @@ import html
 
 import pandas as pd
 
-from .evidence import describe_row, study_label
+from .present.common import describe_row, study_label
 
 VERDICTS = ("supported", "partly supported", "contradicted", "not verifiable")
 

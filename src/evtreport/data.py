@@ -51,8 +51,9 @@ SCHEMA: dict[str, tuple[str, ...]] = {
                  "location", "quote"),
     "claims": ("claim_id", "section", "claim", "cited_ref", "cited_source_id", "topic",
                "supporting_rows", "contradicting_rows", "verdict", "rationale"),
+    "quotes": ("quote_id", "source_id", "location", "quote", "use"),
 }
-REQUIRED_FILES = ("sources", "outcomes", "effects", "distributions", "baseline")
+REQUIRED_FILES = ("sources", "outcomes", "effects", "distributions", "baseline", "quotes")
 OPTIONAL_FILES = ("claims",)  # validated when present; an empty DataFrame otherwise
 
 COHORTS = ("DMVO", "ICASS-M1")
@@ -148,6 +149,10 @@ COLUMNS: dict[str, dict[str, _Col]] = {
         "supporting_rows": _Col("rowrefs"), "contradicting_rows": _Col("rowrefs"),
         "verdict": _enum(VERDICTS), "rationale": _Col(_T, True),
     },
+    "quotes": {
+        "quote_id": _Col(_S, True), "source_id": _Col(_S, True), "location": _Col(_T, True),
+        "quote": _Col(_T, True), "use": _Col(_T, True),
+    },
 }
 assert all(tuple(COLUMNS[k]) == v for k, v in SCHEMA.items())
 
@@ -197,6 +202,7 @@ class Dataset:
     distributions: pd.DataFrame
     baseline: pd.DataFrame
     claims: pd.DataFrame
+    quotes: pd.DataFrame
     files: list[Path]
     data_dir: Path
     #: the same tables as printed in the files (every cell as text, '' = empty), with the
@@ -235,6 +241,13 @@ class Dataset:
                      arm=arm, timepoint=timepoint)
         order = {g: i for i, g in enumerate(SCALES.get(scale, ()))}
         return df.iloc[df["grade"].map(order).argsort(kind="stable")]
+
+    def quote(self, quote_id: str) -> dict:
+        """The quotes.csv row of ``quote_id`` (source_id, location, quote, use) as a dict."""
+        hit = self.quotes[self.quotes["quote_id"] == quote_id]
+        if hit.empty:
+            raise KeyError(f"quote {quote_id!r} is not in data/quotes.csv")
+        return hit.iloc[0].to_dict()
 
     def source(self, source_id: str) -> dict:
         """The sources.csv row of ``source_id`` as a dict (KeyError if unknown)."""
@@ -610,7 +623,8 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
     # unique ids within each file, and row_ids unique across outcomes + effects
     seen_any: dict[str, tuple[str, int]] = {}
     for name, idcol in (("sources", "source_id"), ("outcomes", "row_id"), ("effects", "row_id"),
-                        ("distributions", "row_id"), ("baseline", "row_id"), ("claims", "claim_id")):
+                        ("distributions", "row_id"), ("baseline", "row_id"), ("claims", "claim_id"),
+                        ("quotes", "quote_id")):
         t = tables.get(name)
         if t is None:
             continue
@@ -632,7 +646,7 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
     src = tables.get("sources")
     cohorts = ({r["source_id"]: r["cohort"] for r in src.parsed if r["source_id"]}
                if src else None)
-    for name in ("outcomes", "effects", "distributions", "baseline"):
+    for name in ("outcomes", "effects", "distributions", "baseline", "quotes"):
         t = tables.get(name)
         if t is None or cohorts is None:
             continue
@@ -642,7 +656,7 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
                 continue
             if sid not in cohorts:
                 err.add(t.display, line, "source_id", f"unknown source_id {sid!r} (not in sources.csv)")
-            elif r["cohort"] and cohorts[sid] not in (None, "both", r["cohort"]):
+            elif r.get("cohort") and cohorts[sid] not in (None, "both", r["cohort"]):
                 err.add(t.display, line, "cohort",
                         f"cohort {r['cohort']!r} differs from the source's cohort {cohorts[sid]!r}")
     claims = tables.get("claims")

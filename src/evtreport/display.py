@@ -13,6 +13,7 @@ import math
 import re
 
 import pandas as pd
+from markupsafe import escape
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -23,9 +24,11 @@ def _check_id(id: str) -> None:
 
 
 def _caption_html(kind: str, id: str, caption: str, notes: str | None) -> str:
-    notes_html = f'<span class="evt-notes">{notes}</span>' if notes else ""
+    """Caption and notes as HTML: plain strings are escaped (a data string in a caption is
+    text, never markup); a template's output (Markup) is already escaped."""
+    notes_html = f'<span class="evt-notes">{escape(notes)}</span>' if notes else ""
     return (f'<div class="evt-caption" data-kind="{kind}" data-id="{id}">'
-            f'<span class="evt-caption-text">{caption}</span>{notes_html}</div>')
+            f'<span class="evt-caption-text">{escape(caption)}</span>{notes_html}</div>')
 
 
 def figure(fig, id: str, caption: str, *, notes: str | None = None, dpi: int = 150) -> None:
@@ -108,3 +111,19 @@ def p_value(p: float) -> str:
     if p is None or math.isnan(p):
         return "–"
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def effect(est: float, low: float, high: float, measure: str) -> str:
+    """A two-arm effect as the report prints it: '0.95 [0.79–1.15]' for ratios,
+    '−1.2 [−6.3 to 3.9] pp' for a risk difference (percentage points)."""
+    if est is None or (isinstance(est, float) and math.isnan(est)):
+        return "–"
+    if measure == "RD":
+        return num_ci(100 * est, 100 * low, 100 * high, digits=1) + " pp"
+    return num_ci(est, low, high)
+
+
+def no_wrap(text: str) -> str:
+    """Keep '86.4% [66.7–95.3]' on one line in narrow table columns (no-break space after
+    the estimate, word joiner after the dash)."""
+    return text.replace("% [", "%\u00a0[").replace(" [", "\u00a0[").replace("–", "–\u2060")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import nbformat
-from bs4 import BeautifulSoup, NavigableString
+from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
 
 from . import params as params_mod

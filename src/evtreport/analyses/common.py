@@ -11,7 +11,6 @@ import dataclasses
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .. import ci as ci_mod

@@ -35,7 +35,7 @@ class SideRow:
 
     ``how``: 'single' (one study, its own CI under ci_method), 'pooled' (``result``) or
     'reported' (a meta-analysis' own pooled estimate). ``counts``: (source_id, events, total,
-    approx) of the studies used; ``left_out``: (source_id, reason)."""
+    approx, secondary) of the studies used; ``left_out``: (source_id, reason)."""
     family: str
     kind: str
     how: str
@@ -48,7 +48,7 @@ class SideRow:
     outcomes: tuple[str, ...]
     definitions: tuple[str, ...]
     sources: tuple[str, ...]
-    counts: tuple[tuple[str, int, int, bool], ...] = ()
+    counts: tuple[tuple[str, int, int, bool, bool], ...] = ()
     left_out: tuple[tuple[str, str], ...] = ()
     result: meta.PoolResult | None = field(default=None, repr=False)
 
@@ -79,8 +79,8 @@ def compare_outcomes(family: str, params: dict[str, Any]) -> tuple[str, ...]:
 def _from_rows(family, kind, used: pd.DataFrame, left: pd.DataFrame, params) -> SideRow | None:
     if used.empty:
         return None
-    counts = tuple((r["source_id"], int(r["events_used"]), int(r["total"]), bool(r["approx"]))
-                   for _, r in used.iterrows())
+    counts = tuple((r["source_id"], int(r["events_used"]), int(r["total"]), bool(r["approx"]),
+                    cm.is_secondary(r)) for _, r in used.iterrows())
     common = dict(family=family, kind=kind, k=len(used), patients=int(used["total"].sum()),
                   events=int(used["events_used"].sum()),
                   outcomes=tuple(sorted(set(used["outcome"]))),

@@ -23,7 +23,7 @@ ESTIMATES = (("dmvo-favourable", "rct"), ("dmvo-mortality", "rct"), ("dmvo-sich"
 
 @dataclass(frozen=True)
 class Variant:
-    key: str            # results id part: 'run', 'fixed', 'dl', 'hksj', 'mrs01' ...
+    key: str            # results id part: 'run', 'fixed', 'dl', 'hksj', 'favourable-cutoff' ...
     param: str          # the parameter changed ('' for the run itself)
     value: Any
     params: dict
@@ -54,7 +54,7 @@ def _candidates(params) -> list[tuple[str, str, Any]]:
             ("no-derived", "use_derived", False), ("no-percent-only", "use_percent_only", False),
             ("clopper-pearson", "ci_method", "clopper-pearson"), ("jeffreys", "ci_method", "jeffreys"),
             ("wald", "ci_method", "wald"), ("wilson", "ci_method", "wilson"),
-            ("mrs01", "favourable_mrs_max", 1), ("mrs02", "favourable_mrs_max", 2)]
+            ("favourable-cutoff", "favourable_mrs_max", 3 - params["favourable_mrs_max"])]
     return out
 
 
