@@ -280,6 +280,11 @@ def test_ci_does_not_cross_the_mid():
     assert "reach the optimal information size of 712" in g.reason_text(j)
 
 
+def test_ci_touching_the_mid_does_not_cross_it():
+    # RR 1.40 (1.25 to 1.55): lower limit 0.4 x 1.25 - 0.4 = exactly 100 more, the MID itself.
+    assert impr(1.40, 1.25, 1.55).basis == "precise"
+
+
 def test_ci_crosses_both_mids():
     # RR 1.0 (0.70 to 1.40): 120 fewer to 160 more, beyond both thresholds.
     j = impr(1.0, 0.70, 1.40)
@@ -303,6 +308,13 @@ def test_ois_not_met():
     # Same precise CI as above but 200 participants < OIS 712 (0.4 vs 0.3: 356 per arm).
     j = impr(1.40, 1.30, 1.52, n=200)
     assert (j.downgrade, j.basis, j.facts["ois"]) == (1, "ois_not_met", 712)
+
+
+def test_ci_and_ois_both_fail_rate_down_once():
+    # The CI crosses +100 and 500 < 712: one concern (imprecision), one level; both are said.
+    j = impr(1.30, 1.15, 1.47, n=500)
+    assert (j.downgrade, j.basis) == (1, "ci_crosses_mid")
+    assert "The 500 participants are fewer than the optimal information size of 712" in g.reason_text(j)
 
 
 def test_stated_mid_is_cited():
