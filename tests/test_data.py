@@ -17,7 +17,10 @@ from evtreport.data import (DataError, DataValidationError, OUTCOMES, REQUIRED_F
                             load_dataset, validate)
 from evtreport.paths import DATA_DIR, ROOT
 
-COHORT_TEXT = ROOT.parent / "shared" / "sources" / "004_8c29ec8a956b3bfc.txt"
+# shared/ sits beside the main checkout (ROOT.parent) or two levels up from a worktree
+_COHORT_CANDIDATES = [base / "shared" / "sources" / "004_8c29ec8a956b3bfc.txt"
+                      for base in (ROOT.parent, ROOT.parent.parent)]
+COHORT_TEXT = next((p for p in _COHORT_CANDIDATES if p.exists()), _COHORT_CANDIDATES[0])
 
 
 # --------------------------------------------------------------------------- helpers
@@ -450,3 +453,196 @@ def test_accessors(mine):
     with pytest.raises(KeyError):
         ds.row("nope")
     assert ds.raw["outcomes"].attrs["lines"][0] == 2
+
+
+
+# --------------------------------------------------------------------------- trials, risk of bias
+
+NEW_FILES = ("trials", "risk_of_bias")
+
+
+@pytest.fixture
+def tdir(ddir: Path) -> Path:
+    """The five curated files plus trials.csv and risk_of_bias.csv."""
+    for name in NEW_FILES:
+        shutil.copy(DATA_DIR / f"{name}.csv", ddir / f"{name}.csv")
+    return ddir
+
+
+def cell_line(path: Path, key: str, column: str, value: str) -> int:
+    return set_cell(path, key, column, value)
+
+
+def test_real_trial_characteristics_are_all_sourced(tdir):
+    ds = load_dataset(tdir)
+    tr = ds.trials
+    assert set(tr["trial"]) == {"escape-mevo-2025", "distal-2025", "menon-2019"}
+    for col in ("value", "source_id", "location", "quote"):
+        assert (tr[col].str.strip() != "").all(), col
+    assert set(tr["source_id"]) <= set(ds.sources["source_id"])
+    cells = set(zip(tr["trial"], tr["characteristic"]))
+    for trial in ("escape-mevo-2025", "distal-2025"):
+        for char in ("design", "countries", "sites", "participants", "population_vessels",
+                     "population_time_window", "population_nihss", "population_age",
+                     "ivt_share", "intervention", "devices", "comparator", "primary_outcome",
+                     "primary_result", "follow_up"):
+            assert (trial, char) in cells, (trial, char)
+    secondary = tr[tr["location"].str.startswith("Secondary report")]
+    assert not secondary.empty and secondary["notes"].str.startswith("SECONDARY REPORT").all()
+    r = tr[tr["row_id"] == "escape-mevo-2025.primary_result"].iloc[0]
+    assert "106 of 255" in r["quote"] and "106/255" in r["value"]
+
+
+def test_real_risk_of_bias_every_judgement_has_quote_and_location(tdir):
+    ds = load_dataset(tdir)
+    rob = ds.risk_of_bias
+    for col in ("judgement", "source_id", "location", "quote", "rationale"):
+        assert (rob[col].str.strip() != "").all(), col
+    assert rob["rationale"].str.startswith("Curators' judgement").all()
+    rob2 = rob[rob["tool"] == "RoB 2"]
+    assert set(rob2["study"]) == {"escape-mevo-2025", "distal-2025", "menon-2019"}
+    # every trial outcome the report pools has all six RoB 2 domains, resolved through 'all'
+    for study, outcomes in (("escape-mevo-2025", ("mrs_0_1", "mrs_0_2", "mortality_90d", "sich")),
+                            ("distal-2025", ("mrs_shift", "mrs_0_1", "mortality_90d", "sich"))):
+        s = rob2[rob2["study"] == study]
+        for o in outcomes:
+            got = {d for d, oo in zip(s["domain"], s["outcome"]) if oo in (o, "all")}
+            assert got == set(D.ROB_TOOLS["RoB 2"]["domains"]), (study, o)
+    jbi = rob[rob["tool"] == "JBI case series"]
+    assert list(jbi["domain"]) == list(D.ROB_TOOLS["JBI case series"]["domains"])
+    assert set(jbi["study"]) == {"icassm1-2022"}
+    robins = rob[rob["tool"] == "ROBINS-I"]
+    for study in ("salim-2024", "salim-2025", "lee-2018", "jia-east"):
+        assert {"confounding", "selection"} <= set(robins.loc[robins["study"] == study, "domain"])
+
+
+@pytest.mark.skipif(not COHORT_TEXT.exists(), reason="shared/sources not beside the repo")
+def test_jbi_quotes_are_verbatim(tdir):
+    text = COHORT_TEXT.read_text(encoding="utf-8")
+    norm = lambda t: re.sub(r"\s+", " ", t).strip()  # noqa: E731
+    variants = {norm(text), norm(re.sub(r"-\s*\n\s*", "", text))}
+    rob = load_dataset(tdir).risk_of_bias
+    missing = [(r["row_id"], r["quote"]) for _, r in rob[rob["source_id"] == "icassm1-2022"].iterrows()
+               if not any(norm(r["quote"]) in v for v in variants)]
+    assert not missing
+
+
+def test_trials_and_rob_absent_give_empty_frames(ddir):
+    ds = load_dataset(ddir)
+    assert ds.trials.empty and list(ds.trials.columns) == list(SCHEMA["trials"])
+    assert ds.risk_of_bias.empty and list(ds.risk_of_bias.columns) == list(SCHEMA["risk_of_bias"])
+
+
+@pytest.mark.parametrize("name,key,column", [
+    ("trials", "distal-2025.ivt_share", "quote"),
+    ("trials", "distal-2025.ivt_share", "source_id"),
+    ("trials", "distal-2025.ivt_share", "location"),
+    ("risk_of_bias", "icassm1-2022.jbi.demographics", "quote"),
+    ("risk_of_bias", "icassm1-2022.jbi.demographics", "location"),
+    ("risk_of_bias", "icassm1-2022.jbi.demographics", "rationale"),
+])
+def test_missing_quote_location_or_source_is_an_error(tdir, name, key, column):
+    line = cell_line(tdir / f"{name}.csv", key, column, "")
+    assert one_error(tdir) == f"data/{name}.csv:{line}: column '{column}': required value is empty"
+
+
+def test_trial_cites_unknown_source(tdir):
+    line = cell_line(tdir / "trials.csv", "distal-2025.ivt_share", "source_id", "nobody-2020")
+    assert one_error(tdir) == (f"data/trials.csv:{line}: column 'source_id': unknown source_id "
+                               "'nobody-2020' (not in sources.csv)")
+
+
+def test_trial_must_be_a_randomized_source(tdir):
+    line = cell_line(tdir / "trials.csv", "distal-2025.ivt_share", "trial", "salim-2024")
+    assert one_error(tdir) == (f"data/trials.csv:{line}: column 'trial': source 'salim-2024' has "
+                               "design 'registry'; a trial must be one of: RCT, post-hoc pooled analysis")
+
+
+def test_unknown_characteristic(tdir):
+    line = cell_line(tdir / "trials.csv", "distal-2025.ivt_share", "characteristic", "ivt")
+    assert one_error(tdir).startswith(f"data/trials.csv:{line}: column 'characteristic': expected one of: design,")
+
+
+def test_secondary_report_must_say_so(tdir):
+    line = cell_line(tdir / "trials.csv", "distal-2025.devices", "notes", "a registry page")
+    assert one_error(tdir) == (f"data/trials.csv:{line}: column 'notes': a row read in a secondary "
+                               "report needs notes saying 'SECONDARY REPORT' and giving the address read")
+
+
+def test_judgement_must_belong_to_the_tool(tdir):
+    line = cell_line(tdir / "risk_of_bias.csv", "salim-2024.robinsi.selection", "judgement", "some concerns")
+    assert one_error(tdir) == (f"data/risk_of_bias.csv:{line}: column 'judgement': expected a ROBINS-I "
+                               "judgement (low, moderate, serious, critical, no information), got 'some concerns'")
+
+
+def test_domain_must_belong_to_the_tool(tdir):
+    line = cell_line(tdir / "risk_of_bias.csv", "icassm1-2022.jbi.demographics", "domain", "confounding")
+    errs = errors_of(tdir)
+    assert (f"data/risk_of_bias.csv:{line}: column 'domain': expected a JBI case series "
+                       "domain (inclusion_criteria, condition_measurement, condition_identification, "
+                       "consecutive_inclusion, complete_inclusion, demographics, clinical_information, "
+                       "outcomes_reported, site_demographics, statistical_analysis), got 'confounding'") in errs
+    assert any("no judgement for domain 'demographics'" in e for e in errs)
+
+
+def test_missing_rob2_domain(tdir):
+    path = tdir / "risk_of_bias.csv"
+    rows = [r for r in read_rows(path) if r[0] != "menon-2019.rob2.missing_data.mrs_0_2"]
+    write_rows(path, rows)
+    first = line_of(path, "menon-2019.rob2.randomization.mrs_0_2")
+    assert one_error(tdir) == (f"data/risk_of_bias.csv:{first}: column 'domain': RoB 2 assessment of "
+                               "menon-2019: no judgement for domain 'missing_data'")
+
+
+def test_domain_not_covering_an_outcome(tdir):
+    path = tdir / "risk_of_bias.csv"
+    rows = [r for r in read_rows(path) if r[0] != "distal-2025.rob2.measurement.sich"]
+    write_rows(path, rows)
+    line = line_of(path, "distal-2025.rob2.measurement.mrs_shift")
+    assert one_error(tdir) == (f"data/risk_of_bias.csv:{line}: column 'outcome': RoB 2 assessment of "
+                               "distal-2025: domain 'measurement' has no judgement for outcome "
+                               "'sich' (add a row for it, or one row for 'all')")
+
+
+def test_all_and_single_outcomes_not_mixed(tdir):
+    line = cell_line(tdir / "risk_of_bias.csv", "escape-mevo-2025.rob2.measurement.sich", "outcome", "all")
+    errs = errors_of(tdir)
+    assert any(e.startswith(f"data/risk_of_bias.csv:{line}: column 'outcome': RoB 2 assessment of "
+                            "escape-mevo-2025: domain 'measurement' has a row for 'all' outcomes")
+               for e in errs), errs
+
+
+def test_overall_not_milder_than_worst_domain(tdir):
+    path = tdir / "risk_of_bias.csv"
+    cell_line(path, "distal-2025.rob2.overall", "judgement", "low")
+    line = line_of(path, "distal-2025.rob2.overall")
+    errs = errors_of(tdir)
+    assert errs and all(e.startswith(f"data/risk_of_bias.csv:{line}: column 'judgement': RoB 2 "
+                                     "assessment of distal-2025, outcome ") for e in errs)
+    assert "overall judgement 'low' is milder than the domain judgement 'some concerns'" in errs[0]
+    # a 'high' domain makes 'some concerns' overall too mild as well
+    cell_line(path, "distal-2025.rob2.overall", "judgement", "some concerns")
+    dline = cell_line(path, "distal-2025.rob2.missing_data", "judgement", "high")
+    errs = errors_of(tdir)  # one error per cell: the first outcome whose overall is too mild
+    assert len(errs) == 1 and f"'high' on line {dline}" in errs[0]
+
+
+def test_duplicated_rob_judgement(tdir):
+    path = tdir / "risk_of_bias.csv"
+    rows = read_rows(path)
+    dup = next(r for r in rows if r[0] == "icassm1-2022.jbi.demographics")
+    rows.append([dup[0] + "-bis"] + dup[1:])
+    write_rows(path, rows)
+    assert one_error(tdir) == (f"data/risk_of_bias.csv:{len(rows)}: column 'outcome': JBI case series "
+                               "assessment of icassm1-2022: domain 'demographics' judged twice for "
+                               f"outcome 'all' (first on line {line_of(path, 'icassm1-2022.jbi.demographics')})")
+
+
+def test_readme_documents_trial_characteristics_and_rob_vocabulary():
+    readme = (DATA_DIR / "README.md").read_text(encoding="utf-8")
+    for name in D.TRIAL_CHARACTERISTICS:
+        assert f"`{name}`" in readme, name
+    for tool, spec in D.ROB_TOOLS.items():
+        assert f"`{tool}`" in readme, tool
+        for x in spec["domains"] + spec["judgements"]:
+            assert f"`{x}`" in readme, (tool, x)

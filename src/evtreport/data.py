@@ -52,9 +52,14 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "claims": ("claim_id", "section", "claim", "cited_ref", "cited_source_id", "topic",
                "supporting_rows", "contradicting_rows", "verdict", "rationale"),
     "quotes": ("quote_id", "source_id", "location", "quote", "use"),
+    "trials": ("row_id", "trial", "characteristic", "value", "source_id", "location", "quote",
+               "notes"),
+    "risk_of_bias": ("row_id", "study", "tool", "outcome", "domain", "judgement", "source_id",
+                     "location", "quote", "rationale", "notes"),
 }
 REQUIRED_FILES = ("sources", "outcomes", "effects", "distributions", "baseline", "quotes")
-OPTIONAL_FILES = ("claims",)  # validated when present; an empty DataFrame otherwise
+# validated when present; an empty DataFrame otherwise
+OPTIONAL_FILES = ("claims", "trials", "risk_of_bias")
 
 COHORTS = ("DMVO", "ICASS-M1")
 SOURCE_COHORTS = ("DMVO", "ICASS-M1", "both")
@@ -79,6 +84,64 @@ VERDICTS = ("supported", "partly supported", "contradicted", "not verifiable")
 #: Outcome names (outcomes.csv and effects.csv ``outcome``) with meanings, from
 #: data/vocabulary.csv (kind "outcome"); data/README.md lists the same (a test checks).
 OUTCOMES: dict[str, str] = {k: vocab.description("outcome", k) for k in vocab.keys("outcome")}
+
+#: trials.csv ``characteristic``: what one cell of a characteristics-of-trials table holds.
+TRIAL_CHARACTERISTICS: dict[str, str] = {
+    "design": "design as the source words it (randomization, blinding, PROBE ...)",
+    "registration": "trial registration number",
+    "countries": "countries (or their number) that enrolled",
+    "sites": "number of sites or hospitals",
+    "enrolment_period": "when patients were enrolled",
+    "planned_sample_size": "sample size planned in the protocol",
+    "participants": "patients randomized / analysed, per arm",
+    "population_vessels": "occlusion sites eligible",
+    "population_time_window": "time from onset or last known well to randomization or treatment",
+    "population_nihss": "NIHSS (or deficit) required for inclusion",
+    "population_age": "age required for inclusion",
+    "baseline_age": "age of the patients enrolled",
+    "baseline_nihss": "NIHSS of the patients enrolled",
+    "baseline_occlusion_location": "where the enrolled patients' occlusions were",
+    "ivt_share": "share of patients given intravenous thrombolysis",
+    "intervention": "the experimental arm",
+    "devices": "thrombectomy devices or technique",
+    "comparator": "the control arm",
+    "primary_outcome": "the primary outcome as defined by the trial",
+    "primary_result": "the primary outcome's reported result",
+    "follow_up": "length of follow-up",
+    "funding": "who funded the trial",
+}
+TRIAL_DESIGNS = ("RCT", "post-hoc pooled analysis")  # sources.csv designs a trials.csv trial may have
+
+#: risk_of_bias.csv: per tool, its domains (``domain``), the domains every assessed study must
+#: have, and the judgements allowed, mildest first (the order the ``overall`` check uses).
+ROB_TOOLS: dict[str, dict[str, tuple[str, ...]]] = {
+    "RoB 2": {
+        "domains": ("randomization", "deviations", "missing_data", "measurement",
+                    "reported_result", "overall"),
+        "required": ("randomization", "deviations", "missing_data", "measurement",
+                     "reported_result", "overall"),
+        "judgements": ("low", "some concerns", "high"),
+    },
+    "ROBINS-I": {
+        "domains": ("confounding", "selection", "classification", "deviations", "missing_data",
+                    "measurement", "reported_result", "overall"),
+        "required": ("confounding", "selection"),
+        "judgements": ("low", "moderate", "serious", "critical", "no information"),
+    },
+    "JBI case series": {
+        "domains": ("inclusion_criteria", "condition_measurement", "condition_identification",
+                    "consecutive_inclusion", "complete_inclusion", "demographics",
+                    "clinical_information", "outcomes_reported", "site_demographics",
+                    "statistical_analysis"),
+        "required": ("inclusion_criteria", "condition_measurement", "condition_identification",
+                     "consecutive_inclusion", "complete_inclusion", "demographics",
+                     "clinical_information", "outcomes_reported", "site_demographics",
+                     "statistical_analysis"),
+        "judgements": ("yes", "no", "unclear", "not applicable"),
+    },
+}
+ROB_UNRANKED = ("no information",)  # judgements the overall-versus-domains check skips
+
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _INT = re.compile(r"^[0-9]+$")
@@ -153,6 +216,21 @@ COLUMNS: dict[str, dict[str, _Col]] = {
         "quote_id": _Col(_S, True), "source_id": _Col(_S, True), "location": _Col(_T, True),
         "quote": _Col(_T, True), "use": _Col(_T, True),
     },
+    "trials": {
+        "row_id": _Col(_S, True), "trial": _Col(_S, True),
+        "characteristic": _enum(tuple(TRIAL_CHARACTERISTICS)), "value": _Col(_T, True),
+        "source_id": _Col(_S, True), "location": _Col(_T, True), "quote": _Col(_T, True),
+        "notes": _Col(_T),
+    },
+    "risk_of_bias": {
+        "row_id": _Col(_S, True), "study": _Col(_S, True), "tool": _enum(tuple(ROB_TOOLS)),
+        "outcome": _enum(tuple(OUTCOMES) + ("all",)),
+        "domain": _enum(tuple(dict.fromkeys(d for t in ROB_TOOLS.values() for d in t["domains"]))),
+        "judgement": _enum(tuple(dict.fromkeys(j for t in ROB_TOOLS.values()
+                                               for j in t["judgements"]))),
+        "source_id": _Col(_S, True), "location": _Col(_T, True), "quote": _Col(_T, True),
+        "rationale": _Col(_T, True), "notes": _Col(_T),
+    },
 }
 assert all(tuple(COLUMNS[k]) == v for k, v in SCHEMA.items())
 
@@ -203,6 +281,10 @@ class Dataset:
     baseline: pd.DataFrame
     claims: pd.DataFrame
     quotes: pd.DataFrame
+    #: characteristics of the included trials (long format), empty if trials.csv is absent
+    trials: pd.DataFrame
+    #: risk-of-bias judgements (the curators'), empty if risk_of_bias.csv is absent
+    risk_of_bias: pd.DataFrame
     files: list[Path]
     data_dir: Path
     #: the same tables as printed in the files (every cell as text, '' = empty), with the
@@ -672,6 +754,107 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
                     if ref not in rows:
                         err.add(claims.display, line, col,
                                 f"unknown row_id {ref!r} (not in outcomes.csv or effects.csv)")
+    _check_trials_and_rob(tables, err)
+
+
+# --------------------------------------------------------------------------- trials, risk of bias
+
+def _check_trials_and_rob(tables: dict[str, _Table], err: _Collector) -> None:
+    src = tables.get("sources")
+    designs = {r["source_id"]: r["design"] for r in src.parsed if r["source_id"]} if src else None
+    for name, refcols in (("trials", ("trial", "source_id")), ("risk_of_bias", ("study", "source_id"))):
+        t = tables.get(name)
+        if t is None:
+            continue
+        seen: dict[str, int] = {}
+        for raw, r, line in zip(t.rows, t.parsed, t.lines):
+            rid = r["row_id"]
+            if rid is not None:
+                if rid in seen:
+                    err.add(t.display, line, "row_id",
+                            f"duplicated row_id {rid!r} (first on line {seen[rid]})")
+                else:
+                    seen[rid] = line
+            for col in refcols:
+                sid = r[col]
+                if sid is not None and designs is not None and sid not in designs:
+                    err.add(t.display, line, col, f"unknown source_id {sid!r} (not in sources.csv)")
+            if name == "trials" and designs and r["trial"] in designs \
+                    and designs[r["trial"]] not in TRIAL_DESIGNS:
+                err.add(t.display, line, "trial",
+                        f"source {r['trial']!r} has design {designs[r['trial']]!r}; a trial must be "
+                        f"one of: {', '.join(TRIAL_DESIGNS)}")
+            loc = r["location"] or ""
+            if loc.lower().startswith("secondary report") and (
+                    "SECONDARY REPORT" not in raw.get("notes", "") or "http" not in raw.get("notes", "")):
+                err.add(t.display, line, "notes", "a row read in a secondary report needs notes "
+                        "saying 'SECONDARY REPORT' and giving the address read")
+    t = tables.get("risk_of_bias")
+    if t is not None:
+        _rules_risk_of_bias(t, err)
+
+
+def _rules_risk_of_bias(t: _Table, err: _Collector) -> None:
+    groups: dict[tuple, list[int]] = {}
+    for i, (r, line) in enumerate(zip(t.parsed, t.lines)):
+        tool = ROB_TOOLS.get(r["tool"])  # type: ignore[arg-type]
+        if tool is None:
+            continue
+        if r["domain"] is not None and r["domain"] not in tool["domains"]:
+            err.add(t.display, line, "domain", f"expected a {r['tool']} domain "
+                    f"({', '.join(tool['domains'])}), got {r['domain']!r}")
+            continue
+        if r["judgement"] is not None and r["judgement"] not in tool["judgements"]:
+            err.add(t.display, line, "judgement", f"expected a {r['tool']} judgement "
+                    f"({', '.join(tool['judgements'])}), got {r['judgement']!r}")
+        if None not in (r["study"], r["domain"], r["outcome"], r["judgement"]):
+            groups.setdefault((r["study"], r["tool"]), []).append(i)
+    for (study, toolname), idx in groups.items():
+        tool = ROB_TOOLS[toolname]
+        label = f"{toolname} assessment of {study}"
+        by_domain: dict[str, dict[str, int]] = {}
+        for i in idx:
+            r, line = t.parsed[i], t.lines[i]
+            cell = by_domain.setdefault(r["domain"], {})  # type: ignore[arg-type]
+            if r["outcome"] in cell:
+                err.add(t.display, line, "outcome", f"{label}: domain {r['domain']!r} judged twice "
+                        f"for outcome {r['outcome']!r} (first on line {t.lines[cell[r['outcome']]]})")
+                continue
+            cell[r["outcome"]] = i  # type: ignore[index]
+        outcomes = {o for cell in by_domain.values() for o in cell if o != "all"} or {"all"}
+        first = t.lines[idx[0]]
+        for d in tool["required"]:
+            if d not in by_domain:
+                err.add(t.display, first, "domain", f"{label}: no judgement for domain {d!r}")
+        for d, cell in by_domain.items():
+            if "all" in cell and len(cell) > 1:
+                err.add(t.display, t.lines[cell["all"]], "outcome",
+                        f"{label}: domain {d!r} has a row for 'all' outcomes and rows for single "
+                        "outcomes; use one or the other")
+                continue
+            if "all" not in cell:
+                for o in sorted(outcomes - set(cell)):
+                    err.add(t.display, t.lines[next(iter(cell.values()))], "outcome",
+                            f"{label}: domain {d!r} has no judgement for outcome {o!r} (add a row "
+                            "for it, or one row for 'all')")
+        if "overall" not in by_domain:
+            continue
+        rank = {j: k for k, j in enumerate(tool["judgements"]) if j not in ROB_UNRANKED}
+        for o in sorted(outcomes):
+            def judged(d: str) -> tuple[str, int] | None:
+                cell = by_domain.get(d, {})
+                i = cell.get(o, cell.get("all"))
+                return None if i is None else (t.parsed[i]["judgement"], i)  # type: ignore[return-value]
+            ov = judged("overall")
+            if ov is None or ov[0] not in rank:
+                continue
+            worst = max((judged(d) for d in by_domain if d != "overall"),
+                        key=lambda x: rank.get(x[0], -1) if x else -1, default=None)
+            if worst and worst[0] in rank and rank[worst[0]] > rank[ov[0]]:
+                err.add(t.display, t.lines[ov[1]], "judgement",
+                        f"{label}, outcome {o!r}: overall judgement {ov[0]!r} is milder than the "
+                        f"domain judgement {worst[0]!r} on line {t.lines[worst[1]]} (the overall "
+                        "risk of bias is at least the least favourable domain)")
 
 
 # --------------------------------------------------------------------------- public API
