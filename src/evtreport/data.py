@@ -874,9 +874,9 @@ def _to_frame(name: str, t: _Table | None) -> pd.DataFrame:
             cols[col] = pd.Series([";".join(v) if v else "" for v in vals], dtype=object)
         else:
             cols[col] = pd.Series(["" if v is None else v for v in vals], dtype=object)
-    df = pd.DataFrame(cols, columns=list(spec))
-    df.attrs["lines"] = list(t.lines) if t else []
-    return df
+    # no attrs here: pandas deep-copies attrs on every selection, which made each row
+    # selection of the analyses copy the file's line list (the raw frames keep it)
+    return pd.DataFrame(cols, columns=list(spec))
 
 
 def _to_raw_frame(name: str, t: _Table | None) -> pd.DataFrame:
