@@ -53,9 +53,10 @@ def environment(directory: str = str(TEMPLATE_DIR)) -> jinja2.Environment:
         autoescape=True,                # every data string is escaped here, by construction
         undefined=jinja2.StrictUndefined,  # a missing value is an error, not an empty string
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    # join_and escapes each item itself, so its result is marked safe (not escaped twice)
     env.filters.update(number_word=number_word, plural=plural,
-                       join_and=lambda items, conj="and": join_and(
-                           [escape(i) for i in items], conj))
+                       join_and=lambda items, conj="and": Markup(join_and(
+                           [escape(i) for i in items], escape(conj))))
     return env
 
 
