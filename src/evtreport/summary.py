@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from . import audit as audit_mod
+from . import claims as claims_mod
 from . import compare, dmvo
 from . import display as fmt
 from . import evidence as ev
@@ -158,15 +159,7 @@ def key_findings(ds, params: dict[str, Any], rct=None, side=None) -> list[str]:
             f"ICAS and of reperfusion differ between the series.")
 
     if not ds.claims.empty:
-        counts = ds.claims["verdict"].value_counts()
-        out.append(
-            f"**Claims check.** Of {len(ds.claims)} claims in the DMVO question-and-answer "
-            f"summary, {counts.get('supported', 0)} are supported, "
-            f"{counts.get('partly supported', 0)} partly supported, "
-            f"{counts.get('contradicted', 0)} contradicted and "
-            f"{counts.get('not verifiable', 0)} not verifiable."
-            + ("" if not counts.get("contradicted") else " Contradicted: " + "; ".join(
-                ds.claims.loc[ds.claims["verdict"] == "contradicted", "topic"]) + "."))
+        out.append(claims_mod.summary_finding(ds, params))
 
     audit = audit_mod.audit_dataset(ds)
     s = audit_mod.summarize(audit)
