@@ -409,34 +409,101 @@ def test_data_error_str_without_line():
 # --------------------------------------------------------------------------- claims.csv
 
 CLAIM_HEADER = ",".join(SCHEMA["claims"])
+CHECK_HEADER = ",".join(SCHEMA["claim_checks"])
+
+
+def claim_row(cid="qa-dmvo-2025.c01", claim="A claim, with a comma, was safe", cited="lee-2018",
+              support=f"{OUT};lee-2018.icas_vs_embolic.functional_independence", against="",
+              previous="supported", spin="none", document="icassm1-2022"):
+    return [cid, document, "Outcomes", "Outcomes, bullet 1", claim, "2", cited, "topic", support,
+            against, previous, spin, "Because."]
+
+
+def check_row(**kw):
+    row = dict.fromkeys(SCHEMA["claim_checks"], "")
+    row.update(check_id="qa-dmvo-2025.c01.1", claim_id="qa-dmvo-2025.c01", assertion="was safe",
+               rule="safety-comparator", comparison="no", note="No comparison group.")
+    row.update(kw)
+    return [row[c] for c in SCHEMA["claim_checks"]]
 
 
 def test_claims_absent_gives_empty_frame(ddir):
     ds = load_dataset(ddir)
     assert ds.claims.empty and list(ds.claims.columns) == list(SCHEMA["claims"])
+    assert ds.claim_checks.empty and ds.design_limits.empty and ds.spin_strategies.empty
 
 
 def test_claims_valid_and_cross_references(ddir):
-    good = ('qa-dmvo-2025.c01,Outcomes,"A claim, with a comma",2,lee-2018,topic,'
-            f"{OUT};lee-2018.icas_vs_embolic.functional_independence,,supported,Because.\n")
-    (ddir / "claims.csv").write_text(CLAIM_HEADER + "\n" + good, encoding="utf-8")
+    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row()])
     ds = load_dataset(ddir)
     assert ds.claims["supporting_rows"].iloc[0].split(";")[0] == OUT
-    bad = ("qa-dmvo-2025.c02,Outcomes,Claim,,nobody-2020,topic,"
-           f"{OUT};no-such.row,icassm1-2022.bl.age,contradicted,Because.\n")
-    (ddir / "claims.csv").write_text(CLAIM_HEADER + "\n" + good + bad, encoding="utf-8")
+    bad = claim_row("qa-dmvo-2025.c02", cited="nobody-2020", support=f"{OUT};no-such.row",
+                    against="icassm1-2022.bl.age", document="no-document")
+    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row(), bad])
     assert errors_of(ddir) == [
         "data/claims.csv:3: column 'cited_source_id': unknown source_id 'nobody-2020' (not in sources.csv)",
+        "data/claims.csv:3: column 'document': unknown source_id 'no-document' (not in sources.csv)",
         "data/claims.csv:3: column 'supporting_rows': unknown row_id 'no-such.row' (not in outcomes.csv or effects.csv)",
         "data/claims.csv:3: column 'contradicting_rows': unknown row_id 'icassm1-2022.bl.age' (not in outcomes.csv or effects.csv)",
     ]
 
 
-def test_claims_bad_verdict(ddir):
-    row = "c1,S,Claim,,,t,,,true,Because.\n"
-    (ddir / "claims.csv").write_text(CLAIM_HEADER + "\n" + row, encoding="utf-8")
-    assert one_error(ddir) == ("data/claims.csv:2: column 'verdict': expected one of: supported, "
-                               "partly supported, contradicted, not verifiable; got 'true'")
+def test_claims_bad_previous_verdict(ddir):
+    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row(previous="true")])
+    assert one_error(ddir) == ("data/claims.csv:2: column 'previous_verdict': expected one of: "
+                               "supported, partly supported, contradicted, not verifiable, not "
+                               "verifiable from the design; got 'true'")
+
+
+def test_claim_checks_valid(ddir):
+    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row()])
+    write_rows(ddir / "claim_checks.csv", [SCHEMA["claim_checks"], check_row()])
+    assert load_dataset(ddir).claim_checks["rule"].tolist() == ["safety-comparator"]
+
+
+def test_a_claim_without_a_check_is_an_error(ddir):
+    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row(), claim_row("qa-dmvo-2025.c02")])
+    write_rows(ddir / "claim_checks.csv", [SCHEMA["claim_checks"], check_row()])
+    assert one_error(ddir) == ("data/claims.csv:3: column 'claim_id': claim has no check in "
+                               "claim_checks.csv (besides qualifier-dropped); every claim is rated "
+                               "by at least one rule")
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(claim_id="qa-dmvo-2025.c99"),
+     "column 'claim_id': unknown claim_id 'qa-dmvo-2025.c99' (not in claims.csv)"),
+    (dict(assertion="was unsafe"),
+     "column 'assertion': not a verbatim part of claim 'qa-dmvo-2025.c01': 'was unsafe'"),
+    (dict(rule="effect-interval", comparison="", direction="higher"),
+     "column 'comparison': rule 'effect-interval' needs comparison (without rows: does the "
+     "evidence have a comparison group?)"),
+    (dict(rule="effect-interval", rows=OUT, comparison=""),
+     "column 'direction': rule 'effect-interval' needs direction (higher or lower: the direction "
+     "the claim asserts)"),
+    (dict(rule="qualifier-dropped", quote="only in M2", location="Title"),
+     "column 'source_id': rule 'qualifier-dropped' needs source_id (the qualifier the claim "
+     "leaves out, quoted from its source)"),
+    (dict(rule="figures-match", assertion="claim", stated="84%", rows=OUT),
+     "column 'stated': figure '84%' does not occur in the assertion"),
+    (dict(rule="source-says"),
+     "column 'finding': rule 'source-says' needs finding (what the source says: one of the verdicts)"),
+    (dict(rows="no-such.row"),
+     "column 'rows': unknown row_id 'no-such.row' (not in outcomes.csv, effects.csv or baseline.csv)"),
+    (dict(design_limits="no-such-limit"),
+     "column 'design_limits': unknown limit_id 'no-such-limit' (not in design_limits.csv)"),
+])
+def test_claim_check_errors_name_row_and_column(ddir, fields, message):
+    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row()])
+    write_rows(ddir / "claim_checks.csv", [SCHEMA["claim_checks"], check_row(**fields)])
+    errs = errors_of(ddir)
+    assert f"data/claim_checks.csv:2: {message}" in errs, errs
+
+
+def test_unknown_spin_strategy(ddir):
+    shutil.copy(DATA_DIR / "spin_strategies.csv", ddir / "spin_strategies.csv")
+    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row(spin="spun")])
+    assert one_error(ddir) == ("data/claims.csv:2: column 'spin': unknown spin strategy 'spun' "
+                               "(expected 'none' or a strategy spin_id of spin_strategies.csv)")
 
 
 # --------------------------------------------------------------------------- accessors

@@ -31,3 +31,11 @@ def test_render_escapes_data(tmp_path, monkeypatch):
     text.environment.cache_clear()
     assert "<img" not in out and "&lt;img" in out
     assert "<b>" not in out
+
+
+def test_join_and_escapes_each_item_once(tmp_path):
+    (tmp_path / "t.md.j2").write_text("{{ names | join_and }}")
+    out = str(text.environment(str(tmp_path)).get_template("t.md.j2").render(
+        names=["R&D", "<b>"]))
+    text.environment.cache_clear()
+    assert out == "R&amp;D and &lt;b&gt;"

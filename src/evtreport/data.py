@@ -49,8 +49,16 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "baseline": ("row_id", "source_id", "cohort", "subgroup", "arm", "variable", "statistic",
                  "value", "sd", "low", "high", "count", "total", "reported_percent", "unit",
                  "location", "quote"),
-    "claims": ("claim_id", "section", "claim", "cited_ref", "cited_source_id", "topic",
-               "supporting_rows", "contradicting_rows", "verdict", "rationale"),
+    "claims": ("claim_id", "document", "section", "location", "claim", "cited_ref",
+               "cited_source_id", "topic", "supporting_rows", "contradicting_rows",
+               "previous_verdict", "spin", "rationale"),
+    "claim_checks": ("check_id", "claim_id", "assertion", "rule", "direction", "rows",
+                     "comparison", "threshold", "stated", "finding", "design_limits",
+                     "source_id", "location", "quote", "note"),
+    "design_limits": ("limit_id", "source_id", "limit", "location", "quote", "rows",
+                      "consequence"),
+    "spin_strategies": ("spin_id", "kind", "category", "label", "reference", "doi", "url",
+                        "location", "quote"),
     "quotes": ("quote_id", "source_id", "location", "quote", "use"),
     "trials": ("row_id", "trial", "characteristic", "value", "source_id", "location", "quote",
                "notes"),
@@ -59,7 +67,8 @@ SCHEMA: dict[str, tuple[str, ...]] = {
 }
 REQUIRED_FILES = ("sources", "outcomes", "effects", "distributions", "baseline", "quotes")
 # validated when present; an empty DataFrame otherwise
-OPTIONAL_FILES = ("claims", "trials", "risk_of_bias")
+OPTIONAL_FILES = ("claims", "claim_checks", "design_limits", "spin_strategies", "trials",
+                  "risk_of_bias")
 
 COHORTS = ("DMVO", "ICASS-M1")
 SOURCE_COHORTS = ("DMVO", "ICASS-M1", "both")
@@ -79,7 +88,14 @@ SCALES: dict[str, tuple[str, ...]] = {
     "mTICI": ("0", "1", "2a", "2b", "2c", "3"),
 }
 STATISTICS = ("mean_sd", "median_iqr", "median_range", "mean_range", "count")
-VERDICTS = ("supported", "partly supported", "contradicted", "not verifiable")
+VERDICTS = ("supported", "partly supported", "contradicted", "not verifiable",
+            "not verifiable from the design")
+#: The claims-check rules (src/evtreport/rubric.py applies them; data/README.md explains them).
+CLAIM_RULES = ("not-found", "effect-interval", "qualifier-dropped", "safety-comparator",
+               "figures-match", "source-says", "not-measured")
+DIRECTIONS = ("higher", "lower")
+YES_NO = ("yes", "no")
+SPIN_KINDS = ("definition", "category", "strategy")
 
 #: Outcome names (outcomes.csv and effects.csv ``outcome``) with meanings, from
 #: data/vocabulary.csv (kind "outcome"); data/README.md lists the same (a test checks).
@@ -207,10 +223,30 @@ COLUMNS: dict[str, dict[str, _Col]] = {
         "unit": _Col(_T), "location": _Col(_T, True), "quote": _Col(_T, True),
     },
     "claims": {
-        "claim_id": _Col(_S, True), "section": _Col(_T, True), "claim": _Col(_T, True),
+        "claim_id": _Col(_S, True), "document": _Col(_S, True), "section": _Col(_T, True),
+        "location": _Col(_T, True), "claim": _Col(_T, True),
         "cited_ref": _Col(_T), "cited_source_id": _Col(_S), "topic": _Col(_T),
         "supporting_rows": _Col("rowrefs"), "contradicting_rows": _Col("rowrefs"),
-        "verdict": _enum(VERDICTS), "rationale": _Col(_T, True),
+        "previous_verdict": _enum(VERDICTS, required=False), "spin": _Col(_S, True),
+        "rationale": _Col(_T, True),
+    },
+    "claim_checks": {
+        "check_id": _Col(_S, True), "claim_id": _Col(_S, True), "assertion": _Col(_T, True),
+        "rule": _enum(CLAIM_RULES), "direction": _enum(DIRECTIONS, required=False),
+        "rows": _Col("rowrefs"), "comparison": _enum(YES_NO, required=False),
+        "threshold": _Col(_D), "stated": _Col(_T), "finding": _enum(VERDICTS, required=False),
+        "design_limits": _Col("rowrefs"), "source_id": _Col(_S), "location": _Col(_T),
+        "quote": _Col(_T), "note": _Col(_T, True),
+    },
+    "design_limits": {
+        "limit_id": _Col(_S, True), "source_id": _Col(_S, True), "limit": _Col(_T, True),
+        "location": _Col(_T, True), "quote": _Col(_T, True), "rows": _Col("rowrefs"),
+        "consequence": _Col(_T, True),
+    },
+    "spin_strategies": {
+        "spin_id": _Col(_S, True), "kind": _enum(SPIN_KINDS), "category": _Col(_T),
+        "label": _Col(_T, True), "reference": _Col(_T, True), "doi": _Col("doi"),
+        "url": _Col("url", True), "location": _Col(_T, True), "quote": _Col(_T, True),
     },
     "quotes": {
         "quote_id": _Col(_S, True), "source_id": _Col(_S, True), "location": _Col(_T, True),
@@ -285,6 +321,9 @@ class Dataset:
     trials: pd.DataFrame
     #: risk-of-bias judgements (the curators'), empty if risk_of_bias.csv is absent
     risk_of_bias: pd.DataFrame
+    claim_checks: pd.DataFrame
+    design_limits: pd.DataFrame
+    spin_strategies: pd.DataFrame
     files: list[Path]
     data_dir: Path
     #: the same tables as printed in the files (every cell as text, '' = empty), with the
@@ -706,7 +745,9 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
     seen_any: dict[str, tuple[str, int]] = {}
     for name, idcol in (("sources", "source_id"), ("outcomes", "row_id"), ("effects", "row_id"),
                         ("distributions", "row_id"), ("baseline", "row_id"), ("claims", "claim_id"),
-                        ("quotes", "quote_id")):
+                        ("quotes", "quote_id"),
+                        ("claim_checks", "check_id"), ("design_limits", "limit_id"),
+                        ("spin_strategies", "spin_id")):
         t = tables.get(name)
         if t is None:
             continue
@@ -745,16 +786,18 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
     if claims is not None:
         rows = set(seen_any)
         for r, line in zip(claims.parsed, claims.lines):
-            sid = r["cited_source_id"]
-            if sid is not None and cohorts is not None and sid not in cohorts:
-                err.add(claims.display, line, "cited_source_id",
-                        f"unknown source_id {sid!r} (not in sources.csv)")
+            for col in ("cited_source_id", "document"):
+                sid = r[col]
+                if sid is not None and cohorts is not None and sid not in cohorts:
+                    err.add(claims.display, line, col,
+                            f"unknown source_id {sid!r} (not in sources.csv)")
             for col in ("supporting_rows", "contradicting_rows"):
                 for ref in r[col] or []:  # type: ignore[union-attr]
                     if ref not in rows:
                         err.add(claims.display, line, col,
                                 f"unknown row_id {ref!r} (not in outcomes.csv or effects.csv)")
     _check_trials_and_rob(tables, err)
+    _claim_check_rules(tables, cohorts, err)
 
 
 # --------------------------------------------------------------------------- trials, risk of bias
@@ -855,6 +898,142 @@ def _rules_risk_of_bias(t: _Table, err: _Collector) -> None:
                         f"{label}, outcome {o!r}: overall judgement {ov[0]!r} is milder than the "
                         f"domain judgement {worst[0]!r} on line {t.lines[worst[1]]} (the overall "
                         "risk of bias is at least the least favourable domain)")
+
+
+
+
+_FIGURE = re.compile(r"^(-?[0-9]+(?:\.[0-9]+)?)(?:-([0-9]+(?:\.[0-9]+)?))?(%?)$")
+
+
+def parse_stated(figure: str) -> tuple[float, float, int, bool] | None:
+    """A figure as a claim states it ('84%', '57-60%', '6', '11.2') as (low, high, decimals,
+    percent); None if it is not one. Shared by the validator and the figures-match rule."""
+    m = _FIGURE.match(figure.strip())
+    if not m:
+        return None
+    lo, hi, pct = m.group(1), m.group(2) or m.group(1), m.group(3) == "%"
+    decimals = len(lo.split(".")[1]) if "." in lo else 0
+    return float(lo), float(hi), decimals, pct
+
+
+def _ids(t: _Table | None, col: str) -> set:
+    return {r[col] for r in t.parsed if r[col]} if t else set()
+
+
+def _claim_check_rules(tables: dict[str, _Table], cohorts: dict | None, err: _Collector) -> None:
+    """claims.csv, claim_checks.csv, design_limits.csv and spin_strategies.csv: every reference
+    resolves and each rule has the inputs it needs (data/README.md, 'The claims check')."""
+    outcome_ids = _ids(tables.get("outcomes"), "row_id")
+    effect_ids = _ids(tables.get("effects"), "row_id")
+    baseline_ids = _ids(tables.get("baseline"), "row_id")
+    data_rows = outcome_ids | effect_ids | baseline_ids
+    claims, checks = tables.get("claims"), tables.get("claim_checks")
+    limits, spin = tables.get("design_limits"), tables.get("spin_strategies")
+
+    def source_ok(t: _Table, line: int, col: str, sid) -> None:
+        if sid is not None and cohorts is not None and sid not in cohorts:
+            err.add(t.display, line, col, f"unknown source_id {sid!r} (not in sources.csv)")
+
+    categories: set = set()
+    strategies: set = set()
+    if spin is not None:
+        categories = {r["category"] for r in spin.parsed if r["kind"] == "category"}
+        strategies = {r["spin_id"] for r in spin.parsed if r["kind"] == "strategy"}
+        for r, line in zip(spin.parsed, spin.lines):
+            if r["kind"] in ("category", "strategy") and not r["category"]:
+                err.add(spin.display, line, "category", f"a {r['kind']} row needs its category")
+            elif r["kind"] == "strategy" and r["category"] not in categories:
+                err.add(spin.display, line, "category",
+                        f"unknown category {r['category']!r} (expected one of the category rows: "
+                        f"{', '.join(sorted(categories)) or 'none defined'})")
+    if limits is not None:
+        for r, line in zip(limits.parsed, limits.lines):
+            source_ok(limits, line, "source_id", r["source_id"])
+            for ref in r["rows"] or []:
+                if ref not in data_rows:
+                    err.add(limits.display, line, "rows", f"unknown row_id {ref!r} (not in "
+                            "outcomes.csv, effects.csv or baseline.csv)")
+    limit_ids = _ids(limits, "limit_id")
+    claim_text = {r["claim_id"]: r["claim"] for r in claims.parsed if r["claim_id"]} if claims else {}
+    checked: dict[str, list[str]] = {}
+    if checks is not None:
+        for r, line in zip(checks.parsed, checks.lines):
+            d, rule = checks.display, r["rule"]
+            cid = r["claim_id"]
+            if cid is not None and cid not in claim_text:
+                err.add(d, line, "claim_id", f"unknown claim_id {cid!r} (not in claims.csv)")
+            elif cid is not None:
+                checked.setdefault(cid, []).append(rule)
+                if r["assertion"] and r["assertion"] not in claim_text[cid]:
+                    err.add(d, line, "assertion", f"not a verbatim part of claim {cid!r}: "
+                            f"{r['assertion']!r}")
+            rows = r["rows"] or []
+            for ref in rows:
+                if ref not in data_rows:
+                    err.add(d, line, "rows", f"unknown row_id {ref!r} (not in outcomes.csv, "
+                            "effects.csv or baseline.csv)")
+            for ref in r["design_limits"] or []:
+                if ref not in limit_ids:
+                    err.add(d, line, "design_limits",
+                            f"unknown limit_id {ref!r} (not in design_limits.csv)")
+            source_ok(checks, line, "source_id", r["source_id"])
+
+            def need(col: str, why: str) -> None:
+                if r[col] is None:
+                    err.add(d, line, col, f"rule '{rule}' needs {col} ({why})")
+
+            if rule == "effect-interval":
+                need("direction", "higher or lower: the direction the claim asserts")
+                for ref in rows:
+                    if ref in data_rows and ref not in effect_ids:
+                        err.add(d, line, "rows", f"rule '{rule}' tests intervals of effects.csv "
+                                f"rows; {ref!r} is not one")
+                if not rows:
+                    need("comparison", "without rows: does the evidence have a comparison group?")
+            elif rule == "safety-comparator":
+                if not any(ref in effect_ids for ref in rows):
+                    need("comparison", "without a comparison row: does the evidence have a "
+                         "comparison group?")
+                if r["threshold"] is not None:
+                    for col in ("source_id", "location", "quote"):
+                        need(col, "where the source states its threshold")
+            elif rule == "qualifier-dropped":
+                for col in ("source_id", "location", "quote"):
+                    need(col, "the qualifier the claim leaves out, quoted from its source")
+            elif rule == "figures-match":
+                need("stated", "the figures the claim states, separated by ';'")
+                stated = [x.strip() for x in (r["stated"] or "").split(";") if x.strip()]
+                if r["stated"] is not None and len(stated) != len(rows):
+                    err.add(d, line, "stated", f"{len(stated)} stated figure(s) but {len(rows)} "
+                            "row(s); give one row per figure")
+                for fig in stated:
+                    if parse_stated(fig) is None:
+                        err.add(d, line, "stated", f"expected figures like 84%, 57-60%, 6 or "
+                                f"11.2; got {fig!r}")
+                    elif r["assertion"] and fig.rstrip("%") not in r["assertion"]:
+                        err.add(d, line, "stated", f"figure {fig!r} does not occur in the "
+                                "assertion")
+                for ref in rows:
+                    if ref in effect_ids:
+                        err.add(d, line, "rows", f"rule '{rule}' compares figures with "
+                                f"outcomes.csv or baseline.csv rows; {ref!r} is an effect")
+            elif rule == "source-says":
+                need("finding", "what the source says: one of the verdicts")
+            elif rule == "not-measured":
+                for col in ("location", "quote"):
+                    need(col, "what the study did measure, quoted")
+    if claims is not None:
+        for r, line in zip(claims.parsed, claims.lines):
+            sp = r["spin"]
+            if sp is not None and sp != "none" and spin is not None and sp not in strategies:
+                err.add(claims.display, line, "spin", f"unknown spin strategy {sp!r} (expected "
+                        "'none' or a strategy spin_id of spin_strategies.csv)")
+            if checks is not None and r["claim_id"]:
+                rules = checked.get(r["claim_id"], [])
+                if not [x for x in rules if x != "qualifier-dropped"]:
+                    err.add(claims.display, line, "claim_id",
+                            "claim has no check in claim_checks.csv (besides qualifier-dropped); "
+                            "every claim is rated by at least one rule")
 
 
 # --------------------------------------------------------------------------- public API

@@ -83,6 +83,7 @@ def environment(directory: str = str(TEMPLATE_DIR), *, markdown: bool = True,
         loader=jinja2.FileSystemLoader(directory),
         autoescape=True,                # every data string is escaped here, by construction
         undefined=jinja2.StrictUndefined,  # a missing value is an error, not an empty string
+    # join_and escapes each item itself, so its result is marked safe (not escaped twice)
         trim_blocks=block, lstrip_blocks=block, keep_trailing_newline=False,
         finalize=md_escape if markdown else None)
     from . import display as fmt
@@ -92,16 +93,19 @@ def environment(directory: str = str(TEMPLATE_DIR), *, markdown: bool = True,
                        outcome_label=outcome_label, plural=plural, number_word=number_word)
     env.filters.update(number_word=number_word, plural=plural, cap=capital, lower_first=lower_first,
                        join_and=lambda items, conj="and": Markup(join_and(
-                           [escape(md_escape(i)) for i in items], conj)))
+                           [escape(md_escape(i)) for i in items], escape(conj))))
     return env
 
 
-def render(name: str, /, *, markdown: bool = True, **context: Any) -> Markup:
+def render(name: str, /, *, markdown: bool | None = None, **context: Any) -> Markup:
     """Render template `name` with `context`; the result is safe text in which every value
     from the context was escaped. Names ending in '.block.j2' keep their line layout (Markdown
     lists and paragraphs); other templates give one paragraph. ``markdown=False`` for
-    captions and other HTML text (values HTML-escaped only)."""
+    captions and other HTML text (values HTML-escaped only); it is the default for templates
+    named '*.html.j2' (table cells)."""
     block = name.endswith(".block.j2")
+    if markdown is None:
+        markdown = not name.endswith(".html.j2")
     text = environment(str(TEMPLATE_DIR), markdown=markdown, block=block).get_template(name).render(**context)
     if block:
         return Markup(re.sub(r"\n{3,}", "\n\n", text).strip())

@@ -9,7 +9,9 @@ from .. import audit as audit_mod
 from .. import display as fmt
 from .. import vocab
 from ..analyses.compare import KINDS
-from ..data import VERDICTS
+from markupsafe import Markup
+
+from .. import claims as claims_mod
 from . import common as pc
 from . import findings
 
@@ -54,7 +56,6 @@ def findings_context(b) -> dict:
     comp = b["icass.comparators.reperfusion"]
     est = comp.estimate
     audit = audit_mod.audit_dataset(ds)
-    counts = ds.claims["verdict"].value_counts() if not ds.claims.empty else pd.Series(dtype=int)
     return {
         "rct": findings.rct_context(b), "level": vocab.level_text(b.params["confidence_level"]),
         "obs": obs, "k_meta": b["dmvo.obs.meta"].k_studies,
@@ -64,9 +65,7 @@ def findings_context(b) -> dict:
         "comp": None if est is None else {
             "k": comp.k, "n": int(comp.used["total"].sum()), "value": fmt.pct_ci(*est),
             "verdict": pc.comparison_verdict(series["reperfusion"], est)},
-        "claims": {"n": len(ds.claims), "counts": [(v, int(counts.get(v, 0))) for v in VERDICTS],
-                   "contradicted": list(ds.claims.loc[ds.claims["verdict"] == "contradicted", "topic"])
-                   if not ds.claims.empty else []},
+        "claims": Markup(claims_mod.summary_finding(ds, b.params)) if not ds.claims.empty else "",
         "audit": {"n": len(audit), **audit_mod.summarize(audit)},
     }
 
