@@ -716,7 +716,6 @@ class _BlankRow:
 _VALUE_ROWS = (_StudyRow, _DiamondRow)
 _BOLD_ROWS = (_DiamondRow, _GroupRow)
 S_MIN, S_DEF = 4.0, 7.0  # study marker side (pt): smallest, without weight
-S_MAX = 0.62 * ROW_H * 72  # largest (the study with the largest weight)
 
 
 def _value_texts(scale, est, lo, hi, weight) -> tuple[str, str, str]:
@@ -726,8 +725,11 @@ def _value_texts(scale, est, lo, hi, weight) -> tuple[str, str, str]:
 
 
 def _marker_side(w: float, wmax: float) -> float:
+    """Side (pt) of a study's square: its area grows with the weight, the largest fills
+    62 % of the row height."""
+    s_max = 0.62 * ROW_H * 72
     if np.isfinite(w) and np.isfinite(wmax):
-        return math.sqrt(S_MIN**2 + (S_MAX**2 - S_MIN**2) * w / wmax)
+        return math.sqrt(S_MIN**2 + (s_max**2 - S_MIN**2) * w / wmax)
     return S_DEF
 
 
