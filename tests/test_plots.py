@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import math
@@ -277,6 +278,90 @@ def test_forest_invalid_pooled_and_scale():
         forest_plot(df, POOLED, scale="odds")
     with pytest.raises(ValueError, match=r"ratio scale needs values > 0"):
         forest_plot(df.assign(ci_low=0.0), None, scale="ratio")
+
+
+def test_forest_prediction_interval_bounds_of_zero_are_checked():
+    # a bound of 0.0 is a value, not "missing": (0.1, 0.0) is reversed
+    with pytest.raises(ValueError, match=r"pooled: pi_low \(0.1\) > pi_high \(0\)"):
+        forest_plot(make_studies(3), dict(estimate=0.5, ci_low=0.4, ci_high=0.6, pi_low=0.1, pi_high=0.0))
+
+
+# --------------------------------------------------------------------------- ForestSpec
+def _png(fig) -> bytes:
+    b = io.BytesIO()
+    save_figure(fig, b, format="png", dpi=60)
+    return b.getvalue()
+
+
+def hand_spec(**kw) -> plots.ForestSpec:
+    """two_arm_df() grouped by design with an RCT subtotal, written as records."""
+    df = two_arm_df()
+    studies = tuple(plots.ForestStudy(r.label, r.estimate, r.ci_low, r.ci_high, (r.n_text_t, r.n_text_c),
+                                      r.weight, r.design) for r in df.itertuples())
+    sub = plots.ForestPooled(0.93, 0.83, 1.04, heterogeneity=("I² = 0%",), group="RCT")
+    pooled = plots.ForestPooled(0.94, 0.83, 1.06, label="Random-effects model", pi_low=0.7, pi_high=1.3)
+    return plots.ForestSpec(studies, "ratio", pooled, (sub,), (HET,), arms=("EVT", "Medical"), **kw)
+
+
+def test_forest_figure_from_records_equals_forest_plot_from_frame():
+    fig_frame = forest_plot(
+        two_arm_df(), dict(label="Random-effects model", estimate=0.94, ci_low=0.83, ci_high=1.06,
+                           pi_low=0.7, pi_high=1.3),
+        scale="ratio", group_col="design", labels_arms=("EVT", "Medical"), heterogeneity=HET,
+        subgroup_pooled={"RCT": dict(estimate=0.93, ci_low=0.83, ci_high=1.04, heterogeneity="I² = 0%")},
+        title="mRS 0–2", xlabel="Risk ratio")
+    fig_spec = plots.forest_figure(hand_spec(title="mRS 0–2", xlabel="Risk ratio"))
+    assert _png(fig_spec) == _png(fig_frame)
+    assert texts_gid(fig_spec, "subtotal-label") == ["Subtotal"]
+    assert texts_gid(fig_spec, "n-text")[:2] == ["106/255", "118/274"]
+
+
+def test_forest_rows_in_drawing_order():
+    rows = plots._forest_rows(hand_spec())
+    kinds = [type(r).__name__.strip("_").removesuffix("Row") for r in rows]
+    assert kinds == ["Group", "Study", "Study", "Study", "Diamond", "Note",
+                     "Blank", "Group", "Study", "Study",
+                     "Blank", "Diamond", "Interval", "Note"]
+    assert [r.label for r in rows if isinstance(r, plots._GroupRow)] == ["RCT", "Observational"]
+    subtotal, pooled = [r for r in rows if isinstance(r, plots._DiamondRow)]
+    assert (subtotal.weight_text, pooled.weight_text) == ("98.0%", "100.0%")  # 35 + 33 + 30; all
+    assert not subtotal.overall and pooled.overall
+
+
+def test_forest_spec_is_frozen():
+    spec = hand_spec()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.scale = "proportion"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.studies[0].estimate = 1.0
+
+
+@pytest.mark.parametrize(
+    "change, pattern",
+    [
+        (lambda s: dataclasses.replace(s, scale="odds"), r"scale must be one of"),
+        (lambda s: dataclasses.replace(s, studies=()), r"studies is empty"),
+        (lambda s: dataclasses.replace(s, studies=s.studies[:1] + (
+            dataclasses.replace(s.studies[1], counts=("1/2",)),) + s.studies[2:]), r"same number of count texts"),
+        (lambda s: dataclasses.replace(s, studies=s.studies[:2] + (
+            dataclasses.replace(s.studies[2], group=None),) + s.studies[3:]),
+         r"studies, row 2 \('DISTAL'\): group is None"),
+        (lambda s: dataclasses.replace(s, studies=s.studies[:1] + (
+            dataclasses.replace(s.studies[1], ci_low=0.95),) + s.studies[2:]),
+         r"column 'ci_low', row 1 \('ESCAPE-MeVO'\): ci_low \(0.95\) > estimate \(0.92\)"),
+        (lambda s: dataclasses.replace(s, subtotals=(dataclasses.replace(s.subtotals[0], group="Nope"),)),
+         r"subtotals: group 'Nope' has no study"),
+        (lambda s: dataclasses.replace(s, subtotals=s.subtotals * 2), r"more than one subtotal"),
+        (lambda s: dataclasses.replace(s, pooled=dataclasses.replace(s.pooled, pi_low=2.0)),
+         r"pooled: pi_low \(2\) > pi_high \(1.3\)"),
+        (lambda s: dataclasses.replace(s, subtotals=(dataclasses.replace(s.subtotals[0], ci_low=0.0),)),
+         r"subtotals\['RCT'\]: ratio scale needs values > 0"),
+    ],
+)
+def test_forest_figure_invalid_spec(change, pattern):
+    plots.forest_figure(hand_spec())  # the unchanged spec is valid
+    with pytest.raises(ValueError, match=pattern):
+        plots.forest_figure(change(hand_spec()))
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])

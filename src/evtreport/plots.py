@@ -2,12 +2,60 @@
 
 Two figure types:
 
-* :func:`forest_plot` - RevMan-style forest plot (text columns left and right of
-  the plot panel, squares sized by weight, pooled diamonds, prediction interval,
-  heterogeneity text, optional subgroups).
+* forest plots - RevMan-style (text columns left and right of the plot panel,
+  squares sized by weight, pooled diamonds, prediction interval, heterogeneity
+  text, optional subgroups): :func:`forest_figure` draws a :class:`ForestSpec`;
+  :func:`forest_plot` draws one from a DataFrame and dicts.
 * :func:`grotta_bar` - stacked 100 % horizontal bars ("Grotta bars") of an
   ordinal outcome (modified Rankin Scale or mTICI) for one or more groups.
 
+Forest-plot input
+-----------------
+A forest plot is described by frozen records; an adapter turns one analysis
+result into them and calls :func:`forest_figure` (which checks them and raises
+ValueError naming the row and field of a bad value)::
+
+    spec = ForestSpec(
+        studies=(ForestStudy("Trial A", 0.90, 0.70, 1.15, ("40/100", "44/100"), weight=55.0),
+                 ForestStudy("Trial B", 1.05, 0.80, 1.40, ("30/80", "29/81"), weight=45.0)),
+        scale="ratio", pooled=ForestPooled(0.96, 0.80, 1.15),
+        heterogeneity=("Heterogeneity: I² = 0%",), arms=("EVT", "Medical"))    # invented numbers
+    fig = forest_figure(spec)
+
+:class:`ForestStudy` ``(label, estimate, ci_low, ci_high, counts, weight=nan, group=None)``
+    One row per study, in the given order (grouped: by group, groups in order
+    of first appearance). Values are on the natural scale of
+    ``ForestSpec.scale``: proportions 0-1 ("proportion"), ratios > 0
+    ("ratio"), differences of proportions -1..1 ("difference", shown in
+    percentage points). A NaN ``estimate`` prints "Not estimable" and draws
+    nothing. ``counts``: the texts of the count columns, one ("19/22", column
+    "Events/N") or two (treatment, control, headed by ``ForestSpec.arms``),
+    the same number for every study. ``weight`` (percent) sizes the square
+    and fills the weight column (NaN: default size, no text). ``group`` puts
+    the study under a group header: give one to every study or to none.
+
+:class:`ForestPooled` ``(estimate, ci_low, ci_high, label=None, pi_low=nan, pi_high=nan, ...)``
+    A diamond: ``ForestSpec.pooled`` (``group`` None; label default "Pooled
+    estimate"; after all studies) or one of ``ForestSpec.subtotals``
+    (``group`` names the group; label default "Subtotal"; after that group's
+    studies). A finite prediction interval ``pi_low``-``pi_high`` gets its own
+    row under the diamond, then come its ``heterogeneity`` lines (a tuple of
+    str). Its weight text is the sum of the weights of the studies it pools.
+
+:class:`ForestSpec` ``(studies, scale="proportion", pooled=None, subtotals=(), heterogeneity=(), ...)``
+    The whole figure. ``heterogeneity``: note lines at the very end, wrapped
+    to the figure. The other fields are display options that mean what the
+    keyword arguments of :func:`forest_plot` of the same name mean; ``arms``
+    is its ``labels_arms``.
+
+:func:`forest_spec_from_frame` is the adapter behind :func:`forest_plot` (one
+DataFrame row per study). Drawing runs in three steps: rows (one typed record
+per line of the figure: study, group header, diamond, prediction interval,
+note, blank), layout (column widths, panel width, x range and ticks, heights)
+and one drawing function per kind of row.
+
+Layout
+------
 Layout is computed in inches with fixed font sizes: the figure width is fixed
 (10 in, fits an HTML page and A4 portrait with margins) and the height grows
 with the number of rows, so text never has to shrink and never overlaps.
@@ -25,6 +73,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -40,7 +89,12 @@ from matplotlib.textpath import text_to_path
 from matplotlib.transforms import ScaledTranslation, blended_transform_factory
 
 __all__ = [
+    "ForestStudy",
+    "ForestPooled",
+    "ForestSpec",
+    "forest_figure",
     "forest_plot",
+    "forest_spec_from_frame",
     "grotta_bar",
     "save_figure",
     "MRS_COLORS",
@@ -234,20 +288,158 @@ def _new_figure(w: float, h: float) -> Figure:
 
 
 # --------------------------------------------------------------------------
-# Forest plot
+# Forest plot: input records (what an adapter builds)
 # --------------------------------------------------------------------------
 _SCALES = ("proportion", "ratio", "difference")
 
 
-def _validate_forest(studies, scale, pooled, group_col, subgroup_pooled):
+@dataclass(frozen=True)
+class ForestStudy:
+    """One study row: ``label``; ``estimate``, ``ci_low``, ``ci_high`` on the natural
+    scale (NaN estimate: "Not estimable", no marker); ``counts``: one text per count
+    column, ``("19/22",)`` or ``(treatment, control)``; ``weight`` in percent (NaN:
+    default-size marker, no weight text); ``group``: subgroup name or None."""
+
+    label: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    counts: tuple[str, ...]
+    weight: float = math.nan
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class ForestPooled:
+    """A pooled estimate drawn as a diamond. ``label`` None: "Pooled estimate" (overall)
+    or "Subtotal"; ``pi_low``/``pi_high`` finite: a prediction-interval row under the
+    diamond; ``heterogeneity``: note lines under it; ``group``: the subgroup this is the
+    subtotal of (None for the overall estimate)."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    label: str | None = None
+    pi_low: float = math.nan
+    pi_high: float = math.nan
+    heterogeneity: tuple[str, ...] = ()
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class ForestSpec:
+    """Everything one forest plot shows; the fields after ``heterogeneity`` mean what
+    the keyword arguments of :func:`forest_plot` of the same name mean (``arms`` is
+    ``labels_arms``)."""
+
+    studies: tuple[ForestStudy, ...]
+    scale: str = "proportion"
+    pooled: ForestPooled | None = None
+    subtotals: tuple[ForestPooled, ...] = ()
+    heterogeneity: tuple[str, ...] = ()
+    arms: tuple[str, str] | None = None
+    favours: tuple[str, str] | bool | None = None
+    ref_line: float | bool | None = None
+    xlim: tuple[float, float] | None = None
+    show_weights: bool = True
+    xlabel: str | None = None
+    title: str | None = None
+    est_label: str | None = None
+
+    @property
+    def grouped(self) -> bool:
+        return any(s.group is not None for s in self.studies)
+
+
+# --------------------------------------------------------------------------
+# Forest plot: checks shared by the DataFrame reader and forest_figure
+# --------------------------------------------------------------------------
+def _check_scale(scale) -> None:
     if scale not in _SCALES:
         raise ValueError(f"scale must be one of {_SCALES}, got {scale!r}")
+
+
+def _check_study_values(who: str, s: ForestStudy, scale: str) -> None:
+    e, lo, hi = s.estimate, s.ci_low, s.ci_high
+    for c, v in (("ci_low", lo), ("ci_high", hi)):
+        if not np.isfinite(v):
+            raise ValueError(f"column {c!r}, {who}: missing/infinite while estimate is given")
+    if lo > e + 1e-12:
+        raise ValueError(f"column 'ci_low', {who}: ci_low ({lo:g}) > estimate ({e:g})")
+    if hi < e - 1e-12:
+        raise ValueError(f"column 'ci_high', {who}: ci_high ({hi:g}) < estimate ({e:g})")
+    lim = {"proportion": (0.0, 1.0), "difference": (-1.0, 1.0)}.get(scale)
+    for c, v in (("estimate", e), ("ci_low", lo), ("ci_high", hi)):
+        if scale == "ratio" and v <= 0:
+            raise ValueError(f"column {c!r}, {who}: ratio scale needs values > 0, got {v:g}")
+        if lim and not (lim[0] - 1e-9 <= v <= lim[1] + 1e-9):
+            unit = ("proportions (0-1)" if scale == "proportion" else
+                    "differences of proportions (-1 to 1; the plot shows percentage points)")
+            raise ValueError(f"column {c!r}, {who}: {v:g} outside {lim}; expected {unit}")
+
+
+def _check_study(i: int, s: ForestStudy, scale: str, shown_label) -> None:
+    """``shown_label``: the label as the caller gave it, for the message."""
+    who = f"row {i} ({shown_label!r})"
+    if s.label.strip() == "":
+        raise ValueError(f"column 'label', row {i}: label is empty")
+    if np.isfinite(s.estimate):
+        _check_study_values(who, s, scale)
+    w = s.weight
+    if np.isfinite(w) and w < 0:
+        raise ValueError(f"column 'weight', {who}: weight must be >= 0, got {w:g}")
+    if pd.notna(w) and not np.isfinite(w):
+        raise ValueError(f"column 'weight', {who}: weight must be finite or NaN")
+
+
+def _check_pooled(name: str, p: ForestPooled, scale: str) -> None:
+    e, lo, hi, pl, ph = p.estimate, p.ci_low, p.ci_high, p.pi_low, p.pi_high
+    if not all(np.isfinite([e, lo, hi])):
+        raise ValueError(f"{name}: estimate/ci_low/ci_high must be finite")
+    if not lo <= e <= hi:
+        raise ValueError(f"{name}: need ci_low <= estimate <= ci_high, got {lo:g}, {e:g}, {hi:g}")
+    if scale == "ratio" and lo <= 0:
+        raise ValueError(f"{name}: ratio scale needs values > 0")
+    if np.isfinite(pl) and np.isfinite(ph) and pl > ph:
+        raise ValueError(f"{name}: pi_low ({pl:g}) > pi_high ({ph:g})")
+
+
+def _check_spec(spec: ForestSpec) -> None:
+    """Check a spec built by an adapter (the DataFrame reader checks as it reads)."""
+    _check_scale(spec.scale)
+    if not spec.studies:
+        raise ValueError("studies is empty: a forest plot needs at least one row")
+    if len({len(s.counts) for s in spec.studies}) != 1 or len(spec.studies[0].counts) not in (1, 2):
+        raise ValueError("every study needs the same number of count texts: one (events/N) or "
+                         "two (treatment, control)")
+    grouped = spec.grouped
+    for i, s in enumerate(spec.studies):
+        _check_study(i, s, spec.scale, s.label)
+        if grouped and s.group is None:
+            raise ValueError(f"studies, row {i} ({s.label!r}): group is None while other studies "
+                             "have one")
+    if spec.pooled is not None:
+        _check_pooled("pooled", spec.pooled, spec.scale)
+    groups = [s.group for s in spec.studies]
+    for p in spec.subtotals:
+        _check_pooled(f"subtotals[{p.group!r}]", p, spec.scale)
+        if p.group is None or p.group not in groups:
+            raise ValueError(f"subtotals: group {p.group!r} has no study (groups: "
+                             f"{list(dict.fromkeys(groups))})")
+    if len({p.group for p in spec.subtotals}) != len(spec.subtotals):
+        raise ValueError("subtotals: more than one subtotal for the same group")
+
+
+# --------------------------------------------------------------------------
+# Forest plot: the DataFrame reader (the adapter behind forest_plot)
+# --------------------------------------------------------------------------
+def _check_frame(studies, group_col) -> bool:
+    """Type, size and columns of ``studies``; returns whether it has two count columns."""
     if not isinstance(studies, pd.DataFrame):
         raise ValueError("studies must be a pandas DataFrame")
     if len(studies) == 0:
         raise ValueError("studies is empty: a forest plot needs at least one row")
-    required = ["label", "estimate", "ci_low", "ci_high"]
-    missing = [c for c in required if c not in studies.columns]
+    missing = [c for c in ["label", "estimate", "ci_low", "ci_high"] if c not in studies.columns]
     two_arm = "n_text_t" in studies.columns or "n_text_c" in studies.columns
     if two_arm:
         missing += [c for c in ("n_text_t", "n_text_c") if c not in studies.columns]
@@ -259,6 +451,10 @@ def _validate_forest(studies, scale, pooled, group_col, subgroup_pooled):
         raise ValueError(
             f"studies is missing required column(s) {missing}; got columns {list(studies.columns)}"
         )
+    return two_arm
+
+
+def _numeric_frame(studies: pd.DataFrame) -> pd.DataFrame:
     df = studies.reset_index(drop=True).copy()
     if "weight" not in df.columns:
         df["weight"] = np.nan
@@ -271,53 +467,88 @@ def _validate_forest(studies, scale, pooled, group_col, subgroup_pooled):
                 f"column {c!r}, row {i} ({df['label'].iloc[i]!r}): value {df[c].iloc[i]!r} is not numeric"
             )
         df[c] = conv.astype(float)
-    lim = {"proportion": (0.0, 1.0), "difference": (-1.0, 1.0)}.get(scale)
+    return df
+
+
+def _text_or_empty(v) -> str:
+    return "" if pd.isna(v) else str(v)
+
+
+def _studies_from_frame(df: pd.DataFrame, two_arm: bool, group_col, scale) -> tuple[ForestStudy, ...]:
+    count_cols = ["n_text_t", "n_text_c"] if two_arm else ["n_text"]
+    out = []
     for i, r in df.iterrows():
-        who = f"row {i} ({r['label']!r})"
-        if pd.isna(r["label"]) or str(r["label"]).strip() == "":
-            raise ValueError(f"column 'label', row {i}: label is empty")
-        e, lo, hi, w = r["estimate"], r["ci_low"], r["ci_high"], r["weight"]
-        if np.isfinite(e):
-            for c, v in (("ci_low", lo), ("ci_high", hi)):
-                if not np.isfinite(v):
-                    raise ValueError(f"column {c!r}, {who}: missing/infinite while estimate is given")
-            if lo > e + 1e-12:
-                raise ValueError(f"column 'ci_low', {who}: ci_low ({lo:g}) > estimate ({e:g})")
-            if hi < e - 1e-12:
-                raise ValueError(f"column 'ci_high', {who}: ci_high ({hi:g}) < estimate ({e:g})")
-            for c, v in (("estimate", e), ("ci_low", lo), ("ci_high", hi)):
-                if scale == "ratio" and v <= 0:
-                    raise ValueError(f"column {c!r}, {who}: ratio scale needs values > 0, got {v:g}")
-                if lim and not (lim[0] - 1e-9 <= v <= lim[1] + 1e-9):
-                    unit = "proportions (0-1)" if scale == "proportion" else "differences of proportions (-1 to 1; the plot shows percentage points)"
-                    raise ValueError(f"column {c!r}, {who}: {v:g} outside {lim}; expected {unit}")
-        if np.isfinite(w) and w < 0:
-            raise ValueError(f"column 'weight', {who}: weight must be >= 0, got {w:g}")
-        if pd.notna(w) and not np.isfinite(w):
-            raise ValueError(f"column 'weight', {who}: weight must be finite or NaN")
-    for name, d in [("pooled", pooled)] + [
-        (f"subgroup_pooled[{g!r}]", d) for g, d in (subgroup_pooled or {}).items()
-    ]:
-        if d is None:
-            continue
-        if not isinstance(d, Mapping):
-            raise ValueError(f"{name} must be a dict")
-        miss = [k for k in ("estimate", "ci_low", "ci_high") if k not in d]
-        if miss:
-            raise ValueError(f"{name} is missing key(s) {miss}")
-        e, lo, hi = (float(d[k]) for k in ("estimate", "ci_low", "ci_high"))
-        if not all(np.isfinite([e, lo, hi])):
-            raise ValueError(f"{name}: estimate/ci_low/ci_high must be finite")
-        if not lo <= e <= hi:
-            raise ValueError(f"{name}: need ci_low <= estimate <= ci_high, got {lo:g}, {e:g}, {hi:g}")
-        if scale == "ratio" and lo <= 0:
-            raise ValueError(f"{name}: ratio scale needs values > 0")
-        pl, ph = float(d.get("pi_low", np.nan) or np.nan), float(d.get("pi_high", np.nan) or np.nan)
-        if np.isfinite(pl) and np.isfinite(ph) and pl > ph:
-            raise ValueError(f"{name}: pi_low ({pl:g}) > pi_high ({ph:g})")
+        s = ForestStudy(label=_text_or_empty(r["label"]), estimate=r["estimate"], ci_low=r["ci_low"],
+                        ci_high=r["ci_high"], counts=tuple(_text_or_empty(r[c]) for c in count_cols),
+                        weight=r["weight"], group=None if group_col is None else str(r[group_col]))
+        _check_study(i, s, scale, r["label"])
+        out.append(s)
+    return tuple(out)
+
+
+def _optional_float(v) -> float:
+    return float(v) if v is not None else np.nan
+
+
+def _pooled_from_mapping(name: str, d, scale: str, group=None) -> ForestPooled | None:
+    """A subtotal's notes are its dict's ``heterogeneity``; those of the overall estimate are
+    forest_plot's ``heterogeneity`` argument (its dict's key is not shown)."""
+    if d is None:
+        return None
+    if not isinstance(d, Mapping):
+        raise ValueError(f"{name} must be a dict")
+    miss = [k for k in ("estimate", "ci_low", "ci_high") if k not in d]
+    if miss:
+        raise ValueError(f"{name} is missing key(s) {miss}")
+    p = ForestPooled(*(float(d[k]) for k in ("estimate", "ci_low", "ci_high")),
+                     label=str(d["label"]) if d.get("label") else None,
+                     pi_low=_optional_float(d.get("pi_low", np.nan)),
+                     pi_high=_optional_float(d.get("pi_high", np.nan)),
+                     heterogeneity=() if group is None else tuple(_as_lines(d.get("heterogeneity"))),
+                     group=group)
+    _check_pooled(name, p, scale)
+    return p
+
+
+def _subtotals_from_mapping(subgroup_pooled, df, group_col, scale) -> tuple[ForestPooled, ...]:
+    out = [_pooled_from_mapping(f"subgroup_pooled[{g!r}]", d, scale, group=str(g))
+           for g, d in subgroup_pooled.items()]
     if subgroup_pooled and group_col is None:
         raise ValueError("subgroup_pooled given but group_col is None")
-    return df, two_arm
+    if group_col is not None:
+        groups = list(dict.fromkeys(df[group_col].tolist()))
+        unknown = [g for g in subgroup_pooled if g not in groups]
+        if unknown:
+            raise ValueError(f"subgroup_pooled has group(s) {unknown} not present in column {group_col!r}")
+    return tuple(p for p in out if p is not None)
+
+
+def _as_lines(h) -> list[str]:
+    if h is None:
+        return []
+    if isinstance(h, str):
+        return [h] if h.strip() else []
+    return [str(x) for x in h if str(x).strip()]
+
+
+def forest_spec_from_frame(studies: pd.DataFrame, pooled: Mapping[str, Any] | None = None, *,
+                           scale: str = "proportion", group_col: str | None = None,
+                           subgroup_pooled: Mapping[Any, Mapping[str, Any]] | None = None,
+                           heterogeneity: str | Sequence[str] | None = None,
+                           labels_arms: tuple[str, str] | None = None, **options) -> ForestSpec:
+    """The :class:`ForestSpec` of :func:`forest_plot`'s arguments, which mean what they mean
+    there; ``options`` are the display fields of ForestSpec (``xlabel``, ``title``, ``xlim``,
+    ...). Bad input raises ValueError naming the row and column (or the dict and key)."""
+    _check_scale(scale)
+    two_arm = _check_frame(studies, group_col)
+    df = _numeric_frame(studies)
+    rows = _studies_from_frame(df, two_arm, group_col, scale)
+    total = _pooled_from_mapping("pooled", pooled, scale)
+    subtotals = _subtotals_from_mapping(dict(subgroup_pooled or {}), df, group_col, scale)
+    if isinstance(options.get("favours"), list):
+        options["favours"] = tuple(options["favours"])
+    return ForestSpec(rows, scale, total, subtotals, tuple(_as_lines(heterogeneity)),
+                      arms=tuple(str(a) for a in labels_arms) if labels_arms else None, **options)
 
 
 _RATIO_LIMS = {2.0: [0.5, 0.7, 1, 1.5, 2], 5.0: [0.2, 0.5, 1, 2, 5],
@@ -349,6 +580,14 @@ def _ratio_ticks(lo, hi):
 
 def _ratio_label(v, _pos=None):
     return f"{v:g}"
+
+
+def _percent_label(v, _pos=None):
+    return f"{100 * v:.0f}%"
+
+
+def _points_label(v, _pos=None):
+    return _num(100 * v, 0)
 
 
 def forest_plot(
@@ -404,406 +643,562 @@ def forest_plot(
         ``False`` disables.
     est_label : header of the estimate column (default by scale).
 
-    Returns the :class:`~matplotlib.figure.Figure`.
+    Returns the :class:`~matplotlib.figure.Figure`. The frame is read into a
+    :class:`ForestSpec` (:func:`forest_spec_from_frame`) and drawn as :func:`forest_figure` does.
     """
-    df, two_arm = _validate_forest(studies, scale, pooled, group_col, subgroup_pooled)
+    spec = forest_spec_from_frame(
+        studies, pooled, scale=scale, group_col=group_col, subgroup_pooled=subgroup_pooled,
+        heterogeneity=heterogeneity, labels_arms=labels_arms, xlabel=xlabel, title=title,
+        show_weights=show_weights, ref_line=ref_line, xlim=xlim, favours=favours,
+        est_label=est_label)
     with plt.rc_context(_RC):
-        return _forest(df, two_arm, pooled, scale=scale, xlabel=xlabel, title=title,
-                       heterogeneity=heterogeneity, group_col=group_col,
-                       subgroup_pooled=dict(subgroup_pooled or {}), ax=ax,
-                       show_weights=show_weights, ref_line=ref_line, xlim=xlim,
-                       labels_arms=labels_arms, favours=favours, est_label=est_label)
+        return _render_forest(spec, ax)
 
 
-def _as_lines(h) -> list[str]:
-    if h is None:
-        return []
-    if isinstance(h, str):
-        return [h] if h.strip() else []
-    return [str(x) for x in h if str(x).strip()]
+def forest_figure(spec: ForestSpec, ax=None) -> Figure:
+    """The forest plot of ``spec`` (see :func:`forest_plot` for ``ax`` and the figure)."""
+    _check_spec(spec)
+    with plt.rc_context(_RC):
+        return _render_forest(spec, ax)
 
 
-def _pooled_vals(d):
-    e, lo, hi = (float(d[k]) for k in ("estimate", "ci_low", "ci_high"))
-    pl = d.get("pi_low", np.nan)
-    ph = d.get("pi_high", np.nan)
-    pl = float(pl) if pl is not None else np.nan
-    ph = float(ph) if ph is not None else np.nan
-    return e, lo, hi, pl, ph
+# --------------------------------------------------------------------------
+# Forest plot: rows (one record per line of the figure, top to bottom)
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _StudyRow:
+    label: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    counts: tuple[str, ...]
+    est_text: str
+    ci_text: str
+    weight_text: str
+    marker_side: float  # points
 
 
-def _forest(df, two_arm, pooled, *, scale, xlabel, title, heterogeneity, group_col,
-            subgroup_pooled, ax, show_weights, ref_line, xlim, labels_arms, favours, est_label):
-    weights = df["weight"].to_numpy(float)
-    has_w = bool(show_weights and np.isfinite(weights).any())
-    grouped = group_col is not None
-    indent = 0.12 if grouped else 0.0
+@dataclass(frozen=True)
+class _DiamondRow:  # the overall pooled estimate or a subgroup's subtotal
+    label: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    est_text: str
+    ci_text: str
+    weight_text: str
+    overall: bool
 
-    # ---------------- rows ----------------
-    rows: list[dict] = []
 
-    def add_pooled_rows(d, kind, default_label, het, wsum):
-        e, lo, hi, pl, ph = _pooled_vals(d)
-        rows.append(dict(kind=kind, label=str(d.get("label") or default_label),
-                         est=e, lo=lo, hi=hi, wsum=wsum))
-        if np.isfinite(pl) and np.isfinite(ph):
-            rows.append(dict(kind="pi", label="Prediction interval", lo=pl, hi=ph))
-        for h in _as_lines(het):
-            rows.append(dict(kind="het", label=h))
+@dataclass(frozen=True)
+class _IntervalRow:  # prediction interval
+    label: str
+    low: float
+    high: float
+    ci_text: str
 
-    def study_rows(sub):
-        for _, r in sub.iterrows():
-            rows.append(dict(kind="study", label=str(r["label"]), est=r["estimate"],
-                             lo=r["ci_low"], hi=r["ci_high"], w=r["weight"],
-                             n=str(r["n_text"]) if not two_arm else None,
-                             nt=str(r["n_text_t"]) if two_arm else None,
-                             nc=str(r["n_text_c"]) if two_arm else None))
 
-    def _nt(v):
-        return "" if pd.isna(v) else str(v)
+@dataclass(frozen=True)
+class _GroupRow:
+    label: str
 
-    if two_arm:
-        df["n_text_t"] = df["n_text_t"].map(_nt)
-        df["n_text_c"] = df["n_text_c"].map(_nt)
+
+@dataclass(frozen=True)
+class _NoteRow:  # heterogeneity and other notes
+    label: str
+
+
+@dataclass(frozen=True)
+class _BlankRow:
+    pass
+
+
+_VALUE_ROWS = (_StudyRow, _DiamondRow)
+_BOLD_ROWS = (_DiamondRow, _GroupRow)
+S_MIN, S_DEF = 4.0, 7.0  # study marker side (pt): smallest, without weight
+
+
+def _value_texts(scale, est, lo, hi, weight) -> tuple[str, str, str]:
+    """(estimate, CI, weight) texts of a study or diamond row."""
+    e, ci = _fmt_est(scale, est, lo, hi) if np.isfinite(est) else ("Not estimable", "")
+    return e, ci, f"{weight:.1f}%" if np.isfinite(weight) else ""
+
+
+def _marker_side(w: float, wmax: float) -> float:
+    """Side (pt) of a study's square: its area grows with the weight, the largest fills
+    62 % of the row height."""
+    s_max = 0.62 * ROW_H * 72
+    if np.isfinite(w) and np.isfinite(wmax):
+        return math.sqrt(S_MIN**2 + (s_max**2 - S_MIN**2) * w / wmax)
+    return S_DEF
+
+
+def _study_row(s: ForestStudy, scale: str, wmax: float) -> _StudyRow:
+    return _StudyRow(s.label, s.estimate, s.ci_low, s.ci_high, s.counts,
+                     *_value_texts(scale, s.estimate, s.ci_low, s.ci_high, s.weight),
+                     marker_side=_marker_side(s.weight, wmax))
+
+
+def _weight_sum(studies) -> float:
+    ws = np.array([s.weight for s in studies], dtype=float)
+    return np.nansum(ws) if np.isfinite(ws).any() else np.nan
+
+
+def _pooled_rows(p: ForestPooled, scale: str, members) -> list:
+    """The diamond, its prediction interval (when given) and its note lines."""
+    label = p.label or ("Pooled estimate" if p.group is None else "Subtotal")
+    texts = _value_texts(scale, p.estimate, p.ci_low, p.ci_high, _weight_sum(members))
+    rows: list = [_DiamondRow(label, p.estimate, p.ci_low, p.ci_high, *texts, overall=p.group is None)]
+    if np.isfinite(p.pi_low) and np.isfinite(p.pi_high):
+        rows.append(_IntervalRow("Prediction interval", p.pi_low, p.pi_high,
+                                 _fmt_ci_only(scale, p.pi_low, p.pi_high)))
+    return rows + [_NoteRow(h) for h in p.heterogeneity]
+
+
+def _max_weight(studies) -> float:
+    w = np.array([s.weight for s in studies], dtype=float)
+    w = w[np.isfinite(w)]
+    return w.max() if w.size and w.max() > 0 else np.nan
+
+
+def _group_rows(spec: ForestSpec, wmax: float) -> list:
+    subtotals = {p.group: p for p in spec.subtotals}
+    rows: list = []
+    for gi, g in enumerate(dict.fromkeys(s.group for s in spec.studies)):
+        members = [s for s in spec.studies if s.group == g]
+        rows += [_BlankRow()] if gi > 0 else []
+        rows += [_GroupRow(g)] + [_study_row(s, spec.scale, wmax) for s in members]
+        if g in subtotals:
+            rows += _pooled_rows(subtotals[g], spec.scale, members)
+    return rows
+
+
+def _forest_rows(spec: ForestSpec) -> list:
+    """The rows of the figure, top to bottom, with their full texts."""
+    wmax = _max_weight(spec.studies)
+    if spec.grouped:
+        rows = _group_rows(spec, wmax)
     else:
-        df["n_text"] = df["n_text"].map(_nt)
+        rows = [_study_row(s, spec.scale, wmax) for s in spec.studies]
+    notes = [_NoteRow(h) for h in spec.heterogeneity if h.strip()]
+    if spec.pooled is not None or notes:
+        rows.append(_BlankRow())
+    if spec.pooled is not None:
+        rows += _pooled_rows(spec.pooled, spec.scale, spec.studies)
+    return rows + notes
 
-    if grouped:
-        groups = list(dict.fromkeys(df[group_col].tolist()))
-        unknown = [g for g in subgroup_pooled if g not in groups]
-        if unknown:
-            raise ValueError(f"subgroup_pooled has group(s) {unknown} not present in column {group_col!r}")
-        for gi, g in enumerate(groups):
-            if gi > 0:
-                rows.append(dict(kind="blank"))
-            rows.append(dict(kind="group", label=str(g)))
-            sub = df[df[group_col] == g]
-            study_rows(sub)
-            if g in subgroup_pooled:
-                d = subgroup_pooled[g]
-                ws = sub["weight"].to_numpy(float)
-                add_pooled_rows(d, "subtotal", "Subtotal", d.get("heterogeneity"),
-                                np.nansum(ws) if np.isfinite(ws).any() else np.nan)
-    else:
-        study_rows(df)
-    if pooled is not None or heterogeneity:
-        rows.append(dict(kind="blank"))
-    if pooled is not None:
-        add_pooled_rows(pooled, "pooled", "Pooled estimate", None,
-                        np.nansum(weights) if np.isfinite(weights).any() else np.nan)
-    for h in _as_lines(heterogeneity):
-        rows.append(dict(kind="het", label=h))
-    # drop a trailing blank row (e.g. heterogeneity only)
-    while rows and rows[-1]["kind"] == "blank":
-        rows.pop()
 
-    # ---------------- texts of the right-hand columns ----------------
-    for r in rows:
-        if r["kind"] in ("study", "pooled", "subtotal"):
-            if np.isfinite(r["est"]):
-                r["etext"], r["citext"] = _fmt_est(scale, r["est"], r["lo"], r["hi"])
-            else:
-                r["etext"], r["citext"] = "Not estimable", ""
-            w = r.get("w", r.get("wsum"))
-            r["wtext"] = (f"{w:.1f}%" if np.isfinite(w) else "") if w is not None else ""
-        elif r["kind"] == "pi":
-            r["etext"], r["citext"] = "", _fmt_ci_only(scale, r["lo"], r["hi"])
+# --------------------------------------------------------------------------
+# Forest plot: layout (inches; x relative to the panel's left or right edge)
+# --------------------------------------------------------------------------
+GAP = 0.18  # between text columns (in)
+CI_GAP = 0.05  # between an estimate and its CI
+INDENT = 0.12  # study labels under a group header
+PANEL_MIN, PANEL_MAX, LABEL_MAX = 2.6, 4.0, 2.9
+ARM_LS = 0.78  # line spacing of the arm-name header lines (rows)
+TICK_H, FAV_H, XLAB_H = 0.30, 0.22, 0.24  # bands under the panel
+DIAMOND_HALF = 0.34  # diamond half height (rows)
+_EST_LABELS = {"proportion": "Proportion [95% CI]", "ratio": "Ratio [95% CI]",
+               "difference": "Difference, pp [95% CI]"}
 
-    bold_kinds = ("pooled", "subtotal", "group")
-    est_label = est_label or {"proportion": "Proportion [95% CI]", "ratio": "Ratio [95% CI]",
-                              "difference": "Difference, pp [95% CI]"}[scale]
-    if two_arm:
-        arm_t, arm_c = labels_arms if labels_arms else ("Treatment", "Control")
-        n_headers = [str(arm_t), str(arm_c)]
-        n_keys = ["nt", "nc"]
-    else:
-        n_headers = ["Events/N"]
-        n_keys = ["n"]
 
-    # ---------------- column widths (inches) ----------------
-    GAP = 0.18
-    n_ws = []
-    for key, hdr in zip(n_keys, n_headers):
-        vals = [_text_w(r[key]) for r in rows if r["kind"] == "study"]
-        # arm names are truncated to a sane width
-        # long arm names wrap (at most 2 lines) rather than widen the column much
+@dataclass(frozen=True)
+class _Columns:
+    headers: tuple[str, ...]  # of the count columns
+    arm_lines: tuple[tuple[str, ...], ...]  # wrapped arm names above "Events/N" (two-arm)
+    count_ws: tuple[float, ...]
+    count_centres: tuple[float, ...]
+    est_label: str
+    has_w: bool
+    indent: float
+    label_w: float
+    panel_w: float
+    x_label: float  # left of the panel (negative)
+    x_est_split: float  # right of the panel: estimates end here, CIs start CI_GAP after
+    est_col: float
+    w_col: float
+
+    @property
+    def x_ci(self) -> float:
+        return self.x_est_split + CI_GAP
+
+    @property
+    def x_w_right(self) -> float:
+        return GAP + self.est_col + GAP + self.w_col
+
+    @property
+    def right_x(self) -> float:  # right end of the last text column
+        return self.x_w_right if self.has_w else GAP + self.est_col
+
+    @property
+    def het_w_cols(self) -> float:  # width of the left text columns
+        return self.label_w + GAP + sum(self.count_ws) + GAP * (len(self.count_ws) - 1)
+
+
+def _count_headers(spec: ForestSpec) -> tuple[str, ...]:
+    if len(spec.studies[0].counts) == 1:
+        return ("Events/N",)
+    arm_t, arm_c = spec.arms if spec.arms else ("Treatment", "Control")
+    return (str(arm_t), str(arm_c))
+
+
+def _count_widths(rows, headers) -> list[float]:
+    """Count columns fit their texts; long arm names wrap rather than widen them much."""
+    studies = [r for r in rows if isinstance(r, _StudyRow)]
+    out = []
+    for j, hdr in enumerate(headers):
+        vals = [_text_w(r.counts[j]) for r in studies]
         hw = max([_text_w(w, weight="bold") for w in hdr.split()] + [0.0])
-        n_ws.append(max([_text_w("Events/N")] + vals + [min(max(hw, _text_w(hdr, weight="bold") / 2 + 0.1), 1.3),
-                                                       min(_text_w(hdr, weight="bold"), 0.9)]))
-    arm_lines = []
-    if two_arm:
-        for hdr, nw in zip(n_headers, n_ws):
-            ls = _wrap(hdr, nw, size=FS, weight="bold")
-            if len(ls) > 2:
-                ls = [ls[0], _truncate(" ".join(ls[1:]), nw, weight="bold")]
-            arm_lines.append(ls)
-    e_w = max([_text_w(r["etext"], weight="bold" if r["kind"] in bold_kinds else "normal")
-               for r in rows if r["kind"] in ("study", "pooled", "subtotal") and r["citext"]] + [0.0])
-    ne_w = max([_text_w(r["etext"], style="italic") for r in rows
-                if r["kind"] in ("study", "pooled", "subtotal") and not r["citext"]] + [0.0])
-    ci_w = max([_text_w(r["citext"], weight="bold" if r["kind"] in bold_kinds else "normal")
-                for r in rows if r.get("citext")] + [0.0])
-    CI_GAP = 0.05
+        full = _text_w(hdr, weight="bold")
+        out.append(max([_text_w("Events/N")] + vals + [min(max(hw, full / 2 + 0.1), 1.3), min(full, 0.9)]))
+    return out
+
+
+def _arm_lines(headers, widths) -> tuple[tuple[str, ...], ...]:
+    if len(headers) == 1:
+        return ()
+    out = []
+    for hdr, nw in zip(headers, widths):
+        ls = _wrap(hdr, nw, size=FS, weight="bold")
+        if len(ls) > 2:
+            ls = [ls[0], _truncate(" ".join(ls[1:]), nw, weight="bold")]
+        out.append(tuple(ls))
+    return tuple(out)
+
+
+def _font_weight(r) -> str:
+    return "bold" if isinstance(r, _BOLD_ROWS) else "normal"
+
+
+def _est_columns(rows, est_label) -> tuple[float, float]:
+    """(width of the estimates, width of the estimate + CI column)."""
+    values = [r for r in rows if isinstance(r, _VALUE_ROWS)]
+    e_w = max([_text_w(r.est_text, weight=_font_weight(r)) for r in values if r.ci_text] + [0.0])
+    ne_w = max([_text_w(r.est_text, style="italic") for r in values if not r.ci_text] + [0.0])
+    ci_w = max([_text_w(r.ci_text, weight=_font_weight(r)) for r in rows
+                if isinstance(r, (*_VALUE_ROWS, _IntervalRow)) and r.ci_text] + [0.0])
     est_col = max(e_w + CI_GAP + ci_w, ne_w, _text_w(est_label, weight="bold"))
     if e_w + CI_GAP + ci_w < est_col:  # centre the split point under a wider header
         e_w += (est_col - (e_w + CI_GAP + ci_w)) / 2
-    w_col = max(_text_w("Weight", weight="bold"), _text_w("100.0%", weight="bold")) if has_w else 0.0
+    return e_w, est_col
 
-    fixed = sum(n_ws) + GAP * len(n_ws) + GAP + est_col + (GAP + w_col if has_w else 0.0) + GAP
-    avail = FIG_W - 2 * MARGIN - fixed  # label column + panel
-    label_need = max(
-        [_text_w(r["label"]) + indent for r in rows if r["kind"] == "study"]
-        + [_text_w(r["label"], weight="bold") for r in rows if r["kind"] in bold_kinds]
-        + [_text_w("Study", weight="bold")]
-    )
-    PANEL_MIN, PANEL_MAX, LABEL_MAX = 2.6, 4.0, 2.9
-    panel_w = min(PANEL_MAX, max(PANEL_MIN, avail - min(label_need, LABEL_MAX)))
+
+def _label_panel_widths(rows, avail: float, indent: float, ax) -> tuple[float, float]:
+    need = max([_text_w(r.label) + indent for r in rows if isinstance(r, _StudyRow)]
+               + [_text_w(r.label, weight="bold") for r in rows if isinstance(r, _BOLD_ROWS)]
+               + [_text_w("Study", weight="bold")])
+    panel_w = min(PANEL_MAX, max(PANEL_MIN, avail - min(need, LABEL_MAX)))
     label_w = avail - panel_w
     if label_w < 1.0:  # very wide n/estimate columns: shrink the panel, not the labels
         panel_w = max(1.5, avail - 1.0)
         label_w = avail - panel_w
     if ax is not None:  # the caller's axes is the panel; columns go around it
         panel_w = ax.get_position().width * ax.figure.get_figwidth()
+    return label_w, panel_w
 
-    # x positions relative to panel left (negative) and panel right (positive)
+
+def _forest_columns(spec: ForestSpec, rows, ax) -> _Columns:
+    headers = _count_headers(spec)
+    n_ws = _count_widths(rows, headers)
+    est_label = spec.est_label or _EST_LABELS[spec.scale]
+    e_w, est_col = _est_columns(rows, est_label)
+    has_w = bool(spec.show_weights and np.isfinite([s.weight for s in spec.studies]).any())
+    w_col = max(_text_w("Weight", weight="bold"), _text_w("100.0%", weight="bold")) if has_w else 0.0
+    fixed = sum(n_ws) + GAP * len(n_ws) + GAP + est_col + (GAP + w_col if has_w else 0.0) + GAP
+    indent = INDENT if spec.grouped else 0.0
+    label_w, panel_w = _label_panel_widths(rows, FIG_W - 2 * MARGIN - fixed, indent, ax)
     x_label = -(label_w + GAP + sum(n_ws) + GAP * len(n_ws))
-    n_centres = []
-    x = x_label + label_w + GAP
+    centres, x = [], x_label + label_w + GAP
     for nw in n_ws:
-        n_centres.append(x + nw / 2)
+        centres.append(x + nw / 2)
         x += nw + GAP
-    x_est_split = GAP + e_w  # estimate right-aligned here, CI left-aligned after
-    x_est_centre = GAP + est_col / 2
-    x_ci = x_est_split + CI_GAP
-    x_ne = GAP  # "Not estimable" left-aligned
-    x_w_right = GAP + est_col + GAP + w_col
+    return _Columns(headers, _arm_lines(headers, n_ws), tuple(n_ws), tuple(centres), est_label,
+                    has_w, indent, label_w, panel_w, x_label, GAP + e_w, est_col, w_col)
 
-    # truncate / wrap left-column texts.  Heterogeneity lines may run into the
-    # (otherwise empty) panel area of their rows; the reference line then stops
-    # above them.
-    het_w_cols = label_w + GAP + sum(n_ws) + GAP * (len(n_ws) - 1)
-    het_w = het_w_cols + GAP + panel_w - 0.1
-    het_into_panel = False
-    final_rows = []
+
+def _fit_row(r, cols: _Columns) -> list:
+    """The row with texts cut to their columns; a note becomes one row per wrapped line.
+    Notes may run into the (otherwise empty) panel area of their rows."""
+    if isinstance(r, _StudyRow):
+        counts = tuple(_truncate(t, w) for t, w in zip(r.counts, cols.count_ws))
+        return [replace(r, label=_truncate(r.label, cols.label_w - cols.indent), counts=counts)]
+    if isinstance(r, _BOLD_ROWS):
+        return [replace(r, label=_truncate(r.label, cols.label_w, weight="bold"))]
+    if isinstance(r, _IntervalRow):
+        return [replace(r, label=_truncate(r.label, cols.label_w, size=FS_SMALL, style="italic"))]
+    if isinstance(r, _NoteRow):
+        return [_NoteRow(ln) for ln in _wrap(r.label, cols.het_w_cols + GAP + cols.panel_w - 0.1,
+                                             size=FS_SMALL)]
+    return [r]
+
+
+def _notes_into_panel(rows, cols: _Columns) -> bool:
+    return any(_text_w(r.label, FS_SMALL) > cols.het_w_cols for r in rows if isinstance(r, _NoteRow))
+
+
+def _favours(spec: ForestSpec) -> tuple[str, str] | None:
+    if spec.favours is False or spec.scale not in ("ratio", "difference"):
+        return None
+    if isinstance(spec.favours, (tuple, list)) and len(spec.favours) == 2:
+        return (str(spec.favours[0]), str(spec.favours[1]))
+    if spec.arms:
+        return (f"Favours {spec.arms[1]}", f"Favours {spec.arms[0]}")
+    return None
+
+
+@dataclass(frozen=True)
+class _Heights:
+    header: float
+    title: float
+    favours: float
+    xlabel: float
+    bottom: float
+    panel: float
+
+    @property
+    def figure(self) -> float:
+        return self.title + 0.1 + self.header + self.panel + self.bottom
+
+
+def _forest_heights(spec: ForestSpec, cols: _Columns, n_rows: int) -> _Heights:
+    header_lines = 1 + ARM_LS * max([len(ls) for ls in cols.arm_lines] + [0])
+    fav_h = FAV_H if _favours(spec) else 0.0
+    xlab_h = XLAB_H if spec.xlabel else 0.0
+    return _Heights(header=0.12 + ROW_H * header_lines, title=0.4 if spec.title else 0.0,
+                    favours=fav_h, xlabel=xlab_h, bottom=TICK_H + fav_h + xlab_h + 0.12,
+                    panel=n_rows * ROW_H)
+
+
+def _x_values(rows) -> list[float]:
+    vals = []
     for r in rows:
-        k = r["kind"]
-        if k == "study":
-            r["label_t"] = _truncate(r["label"], label_w - indent)
-        elif k in bold_kinds:
-            r["label_t"] = _truncate(r["label"], label_w, weight="bold")
-        elif k == "pi":
-            r["label_t"] = _truncate(r["label"], label_w, size=FS_SMALL, style="italic")
-        if k == "het":
-            lines = _wrap(r["label"], het_w, size=FS_SMALL)
-            het_into_panel |= any(_text_w(ln, FS_SMALL) > het_w_cols for ln in lines)
-            for ln in lines:
-                final_rows.append(dict(kind="het", label_t=ln))
-        else:
-            final_rows.append(r)
-    rows = final_rows
-    for k in ("nt", "nc", "n"):
-        for r in rows:
-            if r.get(k) is not None:
-                r[k] = _truncate(r[k], n_ws[n_keys.index(k)])
+        if isinstance(r, _VALUE_ROWS):
+            vals += [r.ci_low, r.ci_high, r.estimate]
+        elif isinstance(r, _IntervalRow):
+            vals += [r.low, r.high]
+    return [v for v in vals if np.isfinite(v)]
 
-    n_rows = len(rows)
-    ARM_LS = 0.78  # line spacing of the arm-name header lines (rows)
-    header_lines = 1 + ARM_LS * max([len(ls) for ls in arm_lines] + [0])
-    HEADER_H = 0.12 + ROW_H * header_lines
-    TITLE_H = 0.4 if title else 0.0
-    xlab_text = xlabel
-    fav = None
-    if favours is not False and scale in ("ratio", "difference"):
-        if isinstance(favours, (tuple, list)) and len(favours) == 2:
-            fav = (str(favours[0]), str(favours[1]))
-        elif labels_arms:
-            fav = (f"Favours {labels_arms[1]}", f"Favours {labels_arms[0]}")
-    TICK_H = 0.30
-    FAV_H = 0.22 if fav else 0.0
-    XLAB_H = 0.24 if xlab_text else 0.0
-    BOTTOM = TICK_H + FAV_H + XLAB_H + 0.12
-    panel_h = n_rows * ROW_H
-    fig_h = TITLE_H + 0.1 + HEADER_H + panel_h + BOTTOM
 
-    # ---------------- figure / axes ----------------
+def _x_limits(spec: ForestSpec, rows) -> tuple[float, float]:
+    if spec.xlim is not None:
+        return spec.xlim
+    if spec.scale == "ratio":
+        return _nice_ratio_lim(_x_values(rows))
+    if spec.scale == "proportion":
+        return 0.0, 1.0
+    vals = [100 * v for v in _x_values(rows)] + [0.0]
+    t = ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(min(vals), max(vals))
+    lo, hi = t[0] / 100, t[-1] / 100
+    return (-0.1, 0.1) if hi - lo <= 0 else (lo, hi)
+
+
+def _ref_value(spec: ForestSpec) -> float | None:
+    """x of the reference line (None: no line)."""
+    ref = spec.ref_line
+    if ref is None:
+        ref = {"ratio": 1.0, "difference": 0.0}.get(spec.scale)
+    return None if ref is None or ref is False else float(ref)
+
+
+# --------------------------------------------------------------------------
+# Forest plot: drawing
+# --------------------------------------------------------------------------
+def _forest_axes(ax, cols: _Columns, h: _Heights, n_rows: int):
     if ax is None:
-        fig = _new_figure(FIG_W, fig_h)
-        left_in = MARGIN - x_label
-        ax = fig.add_axes((left_in / FIG_W, BOTTOM / fig_h, panel_w / FIG_W, panel_h / fig_h))
-    else:
-        fig = ax.figure
+        fig = _new_figure(FIG_W, h.figure)
+        left_in = MARGIN - cols.x_label
+        ax = fig.add_axes((left_in / FIG_W, h.bottom / h.figure, cols.panel_w / FIG_W,
+                           h.panel / h.figure))
     ax.set_ylim(n_rows - 0.5, -0.5)
     for s in ("top", "right", "left"):
         ax.spines[s].set_visible(False)
     ax.set_yticks([])
     ax.patch.set_alpha(0)
+    return ax
 
-    # x scale / limits / ticks
-    all_x = []
-    for r in rows:
-        if r["kind"] in ("study", "pooled", "subtotal", "pi"):
-            all_x += [r.get("lo", np.nan), r.get("hi", np.nan), r.get("est", np.nan)]
-    all_x = [v for v in all_x if v is not None and np.isfinite(v)]
+
+def _set_x_axis(ax, scale: str, lo: float, hi: float) -> None:
+    steps = [1, 2, 2.5, 5, 10]
     if scale == "ratio":
         ax.set_xscale("log")
-        lo, hi = xlim if xlim is not None else _nice_ratio_lim(all_x)
-        ax.set_xlim(lo, hi)
+    ax.set_xlim(lo, hi)
+    if scale == "ratio":
         ax.xaxis.set_major_locator(ticker.FixedLocator(_ratio_ticks(lo, hi)))
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(_ratio_label))
         ax.xaxis.set_minor_locator(ticker.NullLocator())
-        ref = 1.0 if ref_line is None else ref_line
     elif scale == "proportion":
-        lo, hi = xlim if xlim is not None else (0.0, 1.0)
-        ax.set_xlim(lo, hi)
-        ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, p: f"{100 * v:.0f}%"))
-        ref = None if ref_line is None else ref_line
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins=5, steps=steps))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_percent_label))
     else:
-        if xlim is not None:
-            lo, hi = xlim
-        else:
-            vals = [100 * v for v in all_x] + [0.0]
-            t = ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(min(vals), max(vals))
-            lo, hi = t[0] / 100, t[-1] / 100
-            if hi - lo <= 0:
-                lo, hi = -0.1, 0.1
-        ax.set_xlim(lo, hi)
-        ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, p: _num(100 * v, 0)))
-        ref = 0.0 if ref_line is None else ref_line
+        ax.xaxis.set_major_locator(ticker.MaxNLocator(nbins=6, steps=steps))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(_points_label))
     ax.tick_params(axis="x", labelsize=FS, labelfontfamily=FONT, labelcolor="black", color="black")
+
+
+def _draw_ref_line(ax, ref: float | None, rows, notes_into_panel: bool) -> None:
     x0, x1 = ax.get_xlim()
+    if ref is None or not x0 <= ref <= x1:
+        return
+    y_end = len(rows) - 0.5
+    if notes_into_panel:  # stop above the notes that run into the panel
+        y_end = max(i for i, r in enumerate(rows) if not isinstance(r, _NoteRow)) + 0.5
+    ax.add_line(Line2D([ref] * 2, [-0.5, y_end], color=C_REF, lw=0.8, zorder=1,
+                       gid="ref-line", clip_on=False))
 
-    if ref is not False and ref is not None and x0 <= float(ref) <= x1:
-        y_end = n_rows - 0.5
-        if het_into_panel:
-            y_end = max(i for i, r in enumerate(rows) if r["kind"] != "het") + 0.5
-        ax.add_line(Line2D([float(ref)] * 2, [-0.5, y_end], color=C_REF, lw=0.8, zorder=1,
-                           gid="ref-line", clip_on=False))
 
-    # transforms: x offsets in inches from the panel's left/right edge, y in rows
-    def place(x_in, anchor):
-        xa = 1.0 if anchor == "right" else 0.0
-        return xa, blended_transform_factory(ax.transAxes, ax.transData) + ScaledTranslation(
-            x_in, 0, fig.dpi_scale_trans)
+def _put(ax, x_in, y, s, anchor="left", ha="left", size=FS, weight="normal", style="normal", gid=None):
+    """Text at ``x_in`` inches from the panel's ``anchor`` edge, on row ``y``."""
+    if not s:
+        return None
+    t = blended_transform_factory(ax.transAxes, ax.transData) + ScaledTranslation(
+        x_in, 0, ax.figure.dpi_scale_trans)
+    return ax.text(1.0 if anchor == "right" else 0.0, y, s, transform=t, ha=ha,
+                   va="center_baseline", fontsize=size, fontweight=weight, fontstyle=style,
+                   fontfamily=FONT, color="black", clip_on=False, parse_math=False, gid=gid)
 
-    def put(x_in, y, s, anchor="left", ha="left", size=FS, weight="normal", style="normal", gid=None):
-        if not s:
-            return None
-        xa, t = place(x_in, anchor)
-        return ax.text(xa, y, s, transform=t, ha=ha, va="center_baseline", fontsize=size,
-                       fontweight=weight, fontstyle=style, fontfamily=FONT, color="black",
-                       clip_on=False, parse_math=False, gid=gid)
 
-    # ---------------- header ----------------
+def _draw_header(ax, cols: _Columns) -> None:
     y_h = -0.5 - 0.06 / ROW_H - 0.5  # bottom header line centre (rows)
-    put(x_label, y_h, "Study", weight="bold", gid="header")
-    if two_arm:
-        for c, ls in zip(n_centres, arm_lines):
+    _put(ax, cols.x_label, y_h, "Study", weight="bold", gid="header")
+    if cols.arm_lines:
+        for c, ls in zip(cols.count_centres, cols.arm_lines):
             for j, ln in enumerate(ls):  # bottom-aligned above "Events/N"
-                put(c, y_h - (len(ls) - j) * ARM_LS - 0.1, ln, ha="center", weight="bold", gid="header")
-            put(c, y_h, "Events/N", ha="center", gid="header")
+                _put(ax, c, y_h - (len(ls) - j) * ARM_LS - 0.1, ln, ha="center", weight="bold",
+                     gid="header")
+            _put(ax, c, y_h, "Events/N", ha="center", gid="header")
     else:
-        put(n_centres[0], y_h, n_headers[0], ha="center", weight="bold", gid="header")
-    put(x_est_centre, y_h, est_label, anchor="right", ha="center", weight="bold", gid="header")
-    if has_w:
-        put(x_w_right, y_h, "Weight", anchor="right", ha="right", weight="bold", gid="header")
+        _put(ax, cols.count_centres[0], y_h, cols.headers[0], ha="center", weight="bold", gid="header")
+    _put(ax, GAP + cols.est_col / 2, y_h, cols.est_label, anchor="right", ha="center", weight="bold",
+         gid="header")
+    if cols.has_w:
+        _put(ax, cols.x_w_right, y_h, "Weight", anchor="right", ha="right", weight="bold", gid="header")
     # rule under the header, from the label column to the last right column
-    right_x = x_w_right if has_w else GAP + est_col
-    pos = ax.get_position()
-    fw = fig.get_figwidth()
-    ax.add_line(Line2D([pos.x0 * fw + x_label, pos.x1 * fw + right_x], [-0.5, -0.5],
-                       transform=blended_transform_factory(fig.dpi_scale_trans, ax.transData),
+    pos, fw = ax.get_position(), ax.figure.get_figwidth()
+    ax.add_line(Line2D([pos.x0 * fw + cols.x_label, pos.x1 * fw + cols.right_x], [-0.5, -0.5],
+                       transform=blended_transform_factory(ax.figure.dpi_scale_trans, ax.transData),
                        color="black", lw=0.6, clip_on=False, gid="header-rule"))
+
+
+def _draw_title(fig, title: str | None) -> None:
     if title:
         fig.text(MARGIN / fig.get_figwidth(), 1 - 0.22 / fig.get_figheight(), title,
                  fontsize=FS_TITLE, fontweight="bold", fontfamily=FONT, ha="left", va="center",
                  parse_math=False, gid="title")
 
-    # ---------------- rows ----------------
-    finite_w = weights[np.isfinite(weights)]
-    wmax = finite_w.max() if finite_w.size and finite_w.max() > 0 else np.nan
-    S_MIN, S_MAX, S_DEF = 4.0, 0.62 * ROW_H * 72, 7.0  # marker side in points
-    sq_x, sq_y, sq_s = [], [], []
-    half = 0.34  # diamond half height (rows)
-    for y, r in enumerate(rows):
-        k = r["kind"]
-        if k == "study":
-            put(x_label + indent, y, r["label_t"], gid="study-label")
-            if two_arm:
-                put(n_centres[0], y, r["nt"], ha="center", gid="n-text")
-                put(n_centres[1], y, r["nc"], ha="center", gid="n-text")
-            else:
-                put(n_centres[0], y, r["n"], ha="center", gid="n-text")
-            if np.isfinite(r["est"]):
-                put(x_est_split, y, r["etext"], anchor="right", ha="right", gid="estimate")
-                put(x_ci, y, r["citext"], anchor="right", ha="left", gid="ci")
-                _ci_line(ax, r["lo"], r["hi"], y, x0, x1, color="black", lw=1.0)
-                w = r["w"]
-                if np.isfinite(w) and np.isfinite(wmax):
-                    side = math.sqrt(S_MIN**2 + (S_MAX**2 - S_MIN**2) * w / wmax)
-                else:
-                    side = S_DEF
-                sq_x.append(r["est"])
-                sq_y.append(y)
-                sq_s.append(side**2)
-            else:
-                put(x_ne, y, r["etext"], anchor="right", ha="left", style="italic", gid="not-estimable")
-            if has_w:
-                put(x_w_right, y, r["wtext"], anchor="right", ha="right", gid="weight")
-        elif k == "group":
-            put(x_label, y, r["label_t"], weight="bold", gid="group-header")
-        elif k in ("pooled", "subtotal"):
-            put(x_label, y, r["label_t"], weight="bold", gid=f"{k}-label")
-            put(x_est_split, y, r["etext"], anchor="right", ha="right", weight="bold", gid=f"{k}-estimate")
-            put(x_ci, y, r["citext"], anchor="right", ha="left", weight="bold", gid=f"{k}-ci")
-            if has_w:
-                put(x_w_right, y, r["wtext"], anchor="right", ha="right", weight="bold", gid=f"{k}-weight")
-            e, lo, hi = r["est"], r["lo"], r["hi"]
-            verts = [(lo, y), (e, y - half), (hi, y), (e, y + half)]
-            ax.add_patch(Polygon(verts, closed=True,
-                                 facecolor=C_DIAMOND if k == "pooled" else C_SUBDIAMOND,
-                                 edgecolor="black", lw=0.8, zorder=3, clip_on=bool(lo < x0 or hi > x1),
-                                 gid="pooled-diamond" if k == "pooled" else "subtotal-diamond"))
-            if lo < x0 or hi > x1:
-                _ci_line(ax, lo, hi, y, x0, x1, color="black", lw=0.8, only_arrows=True)
-        elif k == "pi":
-            put(x_label + 0.12, y, r["label_t"], size=FS_SMALL, style="italic", gid="pi-label")
-            put(x_ci, y, r["citext"], anchor="right", ha="left", size=FS_SMALL, style="italic", gid="pi-ci")
-            _ci_line(ax, r["lo"], r["hi"], y, x0, x1, color=C_PI, lw=2.2, caps=True,
-                     gid="prediction-interval")
-        elif k == "het":
-            put(x_label, y, r["label_t"], size=FS_SMALL, gid="heterogeneity")
-    if sq_x:
-        # squares at the very edge (e.g. 100 %) must not be cut in half: no clipping,
-        # estimates outside xlim are only marked by the CI arrow.
-        keep = [i for i, v in enumerate(sq_x) if x0 <= v <= x1]
-        ax.scatter([sq_x[i] for i in keep], [sq_y[i] for i in keep], s=[sq_s[i] for i in keep],
+
+def _draw_study(ax, y: int, r: _StudyRow, cols: _Columns) -> None:
+    _put(ax, cols.x_label + cols.indent, y, r.label, gid="study-label")
+    for c, t in zip(cols.count_centres, r.counts):
+        _put(ax, c, y, t, ha="center", gid="n-text")
+    if np.isfinite(r.estimate):
+        _put(ax, cols.x_est_split, y, r.est_text, anchor="right", ha="right", gid="estimate")
+        _put(ax, cols.x_ci, y, r.ci_text, anchor="right", ha="left", gid="ci")
+        _ci_line(ax, r.ci_low, r.ci_high, y, *ax.get_xlim(), color="black", lw=1.0)
+    else:
+        _put(ax, GAP, y, r.est_text, anchor="right", ha="left", style="italic", gid="not-estimable")
+    if cols.has_w:
+        _put(ax, cols.x_w_right, y, r.weight_text, anchor="right", ha="right", gid="weight")
+
+
+def _draw_diamond(ax, y: int, r: _DiamondRow, cols: _Columns) -> None:
+    k = "pooled" if r.overall else "subtotal"
+    _put(ax, cols.x_label, y, r.label, weight="bold", gid=f"{k}-label")
+    _put(ax, cols.x_est_split, y, r.est_text, anchor="right", ha="right", weight="bold", gid=f"{k}-estimate")
+    _put(ax, cols.x_ci, y, r.ci_text, anchor="right", ha="left", weight="bold", gid=f"{k}-ci")
+    if cols.has_w:
+        _put(ax, cols.x_w_right, y, r.weight_text, anchor="right", ha="right", weight="bold",
+             gid=f"{k}-weight")
+    (x0, x1), e, lo, hi = ax.get_xlim(), r.estimate, r.ci_low, r.ci_high
+    verts = [(lo, y), (e, y - DIAMOND_HALF), (hi, y), (e, y + DIAMOND_HALF)]
+    ax.add_patch(Polygon(verts, closed=True, facecolor=C_DIAMOND if r.overall else C_SUBDIAMOND,
+                         edgecolor="black", lw=0.8, zorder=3, clip_on=bool(lo < x0 or hi > x1),
+                         gid="pooled-diamond" if r.overall else "subtotal-diamond"))
+    if lo < x0 or hi > x1:
+        _ci_line(ax, lo, hi, y, x0, x1, color="black", lw=0.8, only_arrows=True)
+
+
+def _draw_interval(ax, y: int, r: _IntervalRow, cols: _Columns) -> None:
+    _put(ax, cols.x_label + 0.12, y, r.label, size=FS_SMALL, style="italic", gid="pi-label")
+    _put(ax, cols.x_ci, y, r.ci_text, anchor="right", ha="left", size=FS_SMALL, style="italic",
+         gid="pi-ci")
+    _ci_line(ax, r.low, r.high, y, *ax.get_xlim(), color=C_PI, lw=2.2, caps=True,
+             gid="prediction-interval")
+
+
+def _draw_group(ax, y: int, r: _GroupRow, cols: _Columns) -> None:
+    _put(ax, cols.x_label, y, r.label, weight="bold", gid="group-header")
+
+
+def _draw_note(ax, y: int, r: _NoteRow, cols: _Columns) -> None:
+    _put(ax, cols.x_label, y, r.label, size=FS_SMALL, gid="heterogeneity")
+
+
+def _draw_blank(ax, y: int, r: _BlankRow, cols: _Columns) -> None:
+    pass
+
+
+_DRAW_ROW = {_StudyRow: _draw_study, _DiamondRow: _draw_diamond, _IntervalRow: _draw_interval,
+             _GroupRow: _draw_group, _NoteRow: _draw_note, _BlankRow: _draw_blank}
+
+
+def _draw_squares(ax, rows) -> None:
+    """One marker per study with an estimate inside the x range. Squares at the very edge
+    (e.g. 100 %) must not be cut in half: no clipping; estimates outside the range are
+    marked only by their CI's arrow."""
+    x0, x1 = ax.get_xlim()
+    sq = [(r.estimate, y, r.marker_side**2) for y, r in enumerate(rows)
+          if isinstance(r, _StudyRow) and np.isfinite(r.estimate)]
+    if sq:
+        keep = [t for t in sq if x0 <= t[0] <= x1]
+        ax.scatter([t[0] for t in keep], [t[1] for t in keep], s=[t[2] for t in keep],
                    marker="s", color=C_SQUARE, edgecolors="none", zorder=4, gid="study-squares",
                    clip_on=False)
 
-    # ---------------- below the axis ----------------
+
+def _draw_favours(ax, fav, ref: float, cols: _Columns, scale: str) -> None:
+    """The two "favours" texts under the tick labels, either side of the reference line;
+    that line is free, so the texts may extend beyond the panel."""
+    fig, (x0, x1), gap = ax.figure, ax.get_xlim(), 0.12
     y_fav = -(TICK_H + FAV_H / 2 - 0.02)
-    if fav and ref is not False and ref is not None:
-        tfav = blended_transform_factory(ax.transData, ax.transAxes) + ScaledTranslation(0, y_fav, fig.dpi_scale_trans)
-        gap = 0.12
-        # the line below the tick labels is free: the labels may extend beyond the panel
-        room_l = _panel_frac_in(ax, fig, x0, float(ref), scale) - x_label - gap
-        room_r = _panel_frac_in(ax, fig, float(ref), x1, scale) + right_x - gap
-        lt = _truncate(fav[0], max(0.4, room_l - 0.2), size=FS_SMALL)
-        rt = _truncate(fav[1], max(0.4, room_r - 0.2), size=FS_SMALL)
-        ax.text(float(ref), 0, lt, transform=tfav + ScaledTranslation(-gap, 0, fig.dpi_scale_trans),
-                ha="right", va="center", fontsize=FS_SMALL, fontfamily=FONT, clip_on=False,
-                parse_math=False, gid="favours-left")
-        ax.text(float(ref), 0, rt, transform=tfav + ScaledTranslation(gap, 0, fig.dpi_scale_trans),
-                ha="left", va="center", fontsize=FS_SMALL, fontfamily=FONT, clip_on=False,
-                parse_math=False, gid="favours-right")
-    if xlab_text:
-        y_xl = -(TICK_H + FAV_H + XLAB_H / 2)
-        ax.text(0.5, 0, _truncate(xlab_text, panel_w + 2.0), transform=ax.transAxes
-                + ScaledTranslation(0, y_xl, fig.dpi_scale_trans), ha="center", va="center",
-                fontsize=FS, fontfamily=FONT, clip_on=False, parse_math=False, gid="xlabel")
-    return fig
+    tfav = blended_transform_factory(ax.transData, ax.transAxes) + ScaledTranslation(
+        0, y_fav, fig.dpi_scale_trans)
+    room_l = _panel_frac_in(ax, fig, x0, ref, scale) - cols.x_label - gap
+    room_r = _panel_frac_in(ax, fig, ref, x1, scale) + cols.right_x - gap
+    for s, room, sign, ha, side in ((fav[0], room_l, -1, "right", "left"),
+                                    (fav[1], room_r, 1, "left", "right")):
+        ax.text(ref, 0, _truncate(s, max(0.4, room - 0.2), size=FS_SMALL),
+                transform=tfav + ScaledTranslation(sign * gap, 0, fig.dpi_scale_trans),
+                ha=ha, va="center", fontsize=FS_SMALL, fontfamily=FONT, clip_on=False,
+                parse_math=False, gid=f"favours-{side}")
+
+
+def _draw_xlabel(ax, xlabel: str, cols: _Columns, h: _Heights) -> None:
+    y_xl = -(TICK_H + h.favours + XLAB_H / 2)
+    ax.text(0.5, 0, _truncate(xlabel, cols.panel_w + 2.0), transform=ax.transAxes
+            + ScaledTranslation(0, y_xl, ax.figure.dpi_scale_trans), ha="center", va="center",
+            fontsize=FS, fontfamily=FONT, clip_on=False, parse_math=False, gid="xlabel")
+
+
+def _render_forest(spec: ForestSpec, ax=None) -> Figure:
+    rows = _forest_rows(spec)
+    cols = _forest_columns(spec, rows, ax)
+    rows = [line for r in rows for line in _fit_row(r, cols)]
+    h = _forest_heights(spec, cols, len(rows))
+    ax = _forest_axes(ax, cols, h, len(rows))
+    _set_x_axis(ax, spec.scale, *_x_limits(spec, rows))
+    ref = _ref_value(spec)
+    _draw_ref_line(ax, ref, rows, _notes_into_panel(rows, cols))
+    _draw_header(ax, cols)
+    _draw_title(ax.figure, spec.title)
+    for y, r in enumerate(rows):
+        _DRAW_ROW[type(r)](ax, y, r, cols)
+    _draw_squares(ax, rows)
+    fav = _favours(spec)
+    if fav and ref is not None:
+        _draw_favours(ax, fav, ref, cols, spec.scale)
+    if spec.xlabel:
+        _draw_xlabel(ax, spec.xlabel, cols, h)
+    return ax.figure
 
 
 def _panel_frac_in(ax, fig, a, b, scale):
@@ -836,7 +1231,6 @@ def _ci_line(ax, lo, hi, y, x0, x1, *, color, lw, caps=False, only_arrows=False,
                            clip_on=False, gid="ci-arrow"))
 
 
-
 # --------------------------------------------------------------------------
 # Grotta bars
 # --------------------------------------------------------------------------
@@ -864,10 +1258,9 @@ def _norm_grade(g, grades) -> str | None:
     return s if s in grades else None
 
 
-def _validate_dist(dist, scale, group_order):
+def _check_dist_frame(dist, scale) -> None:
     if scale not in _GROTTA:
         raise ValueError(f"scale must be one of {list(_GROTTA)}, got {scale!r}")
-    grades = _GROTTA[scale]["grades"]
     if not isinstance(dist, pd.DataFrame):
         raise ValueError("dist must be a pandas DataFrame with columns group, grade, count")
     missing = [c for c in ("group", "grade", "count") if c not in dist.columns]
@@ -875,49 +1268,59 @@ def _validate_dist(dist, scale, group_order):
         raise ValueError(f"dist is missing required column(s) {missing}; got {list(dist.columns)}")
     if len(dist) == 0:
         raise ValueError("dist is empty: nothing to plot")
-    df = dist.reset_index(drop=True)
-    out = []
-    for i, r in df.iterrows():
-        g = r["group"]
-        if pd.isna(g) or str(g).strip() == "":
-            raise ValueError(f"column 'group', row {i}: group is empty")
-        gr = _norm_grade(r["grade"], grades)
-        if gr is None:
-            raise ValueError(
-                f"column 'grade', row {i} (group {g!r}): unknown {scale} grade {r['grade']!r}; "
-                f"allowed: {', '.join(grades)}")
-        c = pd.to_numeric(pd.Series([r["count"]]), errors="coerce").iloc[0]
-        if pd.isna(c):
-            raise ValueError(f"column 'count', row {i} (group {g!r}, grade {gr}): count "
-                             f"{r['count']!r} is missing or not numeric")
-        if c < 0:
-            raise ValueError(f"column 'count', row {i} (group {g!r}, grade {gr}): negative count {c:g}")
-        if not float(c).is_integer():
-            raise ValueError(f"column 'count', row {i} (group {g!r}, grade {gr}): count {c:g} is not an integer")
-        out.append((str(g), gr, int(c)))
+
+
+def _dist_row(i: int, r, scale: str) -> tuple[str, str, int]:
+    """(group, grade, count) of row ``i`` of ``dist``."""
+    g = r["group"]
+    if pd.isna(g) or str(g).strip() == "":
+        raise ValueError(f"column 'group', row {i}: group is empty")
+    grades = _GROTTA[scale]["grades"]
+    gr = _norm_grade(r["grade"], grades)
+    if gr is None:
+        raise ValueError(
+            f"column 'grade', row {i} (group {g!r}): unknown {scale} grade {r['grade']!r}; "
+            f"allowed: {', '.join(grades)}")
+    c = pd.to_numeric(pd.Series([r["count"]]), errors="coerce").iloc[0]
+    where = f"column 'count', row {i} (group {g!r}, grade {gr})"
+    if pd.isna(c):
+        raise ValueError(f"{where}: count {r['count']!r} is missing or not numeric")
+    if c < 0:
+        raise ValueError(f"{where}: negative count {c:g}")
+    if not float(c).is_integer():
+        raise ValueError(f"{where}: count {c:g} is not an integer")
+    return str(g), gr, int(c)
+
+
+def _group_order(groups: list[str], group_order) -> list[str]:
+    if group_order is None:
+        return groups
+    go = [str(g) for g in group_order]
+    unknown = [g for g in go if g not in groups]
+    if unknown:
+        raise ValueError(f"group_order has group(s) {unknown} that are not in dist (groups: {groups})")
+    if len(set(go)) != len(go):
+        raise ValueError("group_order contains duplicates")
+    return go + [g for g in groups if g not in go]
+
+
+def _validate_dist(dist, scale, group_order):
+    """(groups top to bottom, {group: {grade: count}})."""
+    _check_dist_frame(dist, scale)
+    out = [_dist_row(i, r, scale) for i, r in dist.reset_index(drop=True).iterrows()]
     tidy = pd.DataFrame(out, columns=["group", "grade", "count"])
     dup = tidy.duplicated(["group", "grade"], keep=False)
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise ValueError(f"dist has duplicate rows for group {tidy['group'][i]!r}, grade {tidy['grade'][i]} (row {i})")
-    groups = list(dict.fromkeys(tidy["group"]))
-    if group_order is not None:
-        go = [str(g) for g in group_order]
-        unknown = [g for g in go if g not in groups]
-        if unknown:
-            raise ValueError(f"group_order has group(s) {unknown} that are not in dist (groups: {groups})")
-        if len(set(go)) != len(go):
-            raise ValueError("group_order contains duplicates")
-        groups = go + [g for g in groups if g not in go]
-    counts = {g: {gr: 0 for gr in grades} for g in groups}
+    groups = _group_order(list(dict.fromkeys(tidy["group"])), group_order)
+    counts = {g: {gr: 0 for gr in _GROTTA[scale]["grades"]} for g in groups}
     for g, gr, c in out:
         counts[g][gr] += c
     for g in groups:
         if sum(counts[g].values()) == 0:
             raise ValueError(f"group {g!r} has a total count of 0")
     return groups, counts
-
-
 def grotta_bar(
     dist: pd.DataFrame,
     *,
@@ -975,210 +1378,311 @@ def _ink(color) -> str:
     return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
 
 
-def _grotta(groups, counts, *, scale, ax, annotate, title, cut, show_counts):
-    spec = _GROTTA[scale]
-    grades, colors, desc = spec["grades"], spec["colors"], spec["desc"]
-    short = spec["short"]
-    n_by = {g: sum(counts[g].values()) for g in groups}
+# Grotta layout constants (inches)
+G_GAP = 0.15  # between the group labels / cut-off texts and the bars
+G_LABEL_MAX = 2.6  # widest group label
+BAR_H, LANE_H, BAR_GAP = 0.46, 0.24, 0.16  # bar, label lane above it, space under it
+SEG_PAD = 0.05  # around a label inside a segment
+LANE_SEP = 0.08  # between labels in the lane
+G_AXIS_H, G_NOTE_H = 0.42, 0.19  # tick band under the bars, one note line
 
-    # ---------- horizontal layout (inches) ----------
-    GAP = 0.15
-    LABEL_MAX = 2.6
-    glabels = {}
+
+@dataclass(frozen=True)
+class _Segment:
+    grade: str
+    color: str
+    left: float  # fractions of the bar
+    frac: float
+    count: int
+    mode: str | None = None  # "in" (label inside), "lane" (above the bar), "note", None
+    text: str | None = None
+    x: float = 0.0  # lane label: left edge (fraction of the bar)
+    w: float = 0.0  # lane label: width (fraction of the bar)
+
+
+def _grotta_group_labels(groups, n_by) -> dict[str, str]:
+    out = {}
     for g in groups:
         suffix = f" (n = {n_by[g]})"
-        glabels[g] = _truncate(g, max(0.6, LABEL_MAX - _text_w(suffix)) ) + suffix
-    label_w = max(_text_w(s) for s in glabels.values())
-    cut_texts = {}
-    if cut is not None:
-        ci = grades.index(cut)
-        for g in groups:
-            if scale == "mRS":
-                fav = sum(counts[g][gr] for gr in grades[: ci + 1])
-                cut_texts[g] = f"{short} {grades[0]}{NDASH}{cut}: {_pct(fav, n_by[g])}"
-            else:
-                fav = sum(counts[g][gr] for gr in grades[ci + 1:])
-                cut_texts[g] = f"{short} {grades[ci + 1]}{NDASH}{grades[-1]}: {_pct(fav, n_by[g])}"
-    right_w = max([_text_w(s) for s in cut_texts.values()] + [0.0])
-    left_in = MARGIN + label_w + GAP
-    panel_w = FIG_W - left_in - MARGIN - (GAP + right_w if right_w else 0.1)
-    if ax is not None:  # fit segment labels to the caller's axes
-        panel_w = ax.get_position().width * ax.figure.get_figwidth()
+        out[g] = _truncate(g, max(0.6, G_LABEL_MAX - _text_w(suffix))) + suffix
+    return out
 
-    # ---------- segment labels ----------
-    BAR_H, LANE_H, BAR_GAP = 0.46, 0.24, 0.16
-    PAD = 0.05
-    seg_info = {}  # (g, grade) -> dict
-    notes = []
-    any_lane = False
+
+def _grotta_cut_texts(groups, counts, n_by, spec, cut) -> dict[str, str]:
+    """Share on the favourable side of the cut-off: low mRS, high mTICI."""
+    if cut is None:
+        return {}
+    grades, short, ci = spec["grades"], spec["short"], spec["grades"].index(cut)
+    out = {}
     for g in groups:
-        n = n_by[g]
-        left = 0.0
-        lane = []
-        for gr in grades:
-            c = counts[g][gr]
-            frac = c / n
-            info = dict(left=left, frac=frac, count=c, mode=None, text=None)
-            seg_info[(g, gr)] = info
-            left += frac
-            if c == 0 or not annotate:
-                continue
-            w_in = frac * panel_w
-            pct = _pct(c, n)
-            two = f"{pct}\n({c})"
-            if show_counts and _text_w(two) + 2 * PAD <= w_in:
-                info.update(mode="in", text=two)
-            elif _text_w(pct) + 2 * PAD <= w_in:
-                info.update(mode="in", text=pct)
-            elif 100 * frac >= MIN_LABEL_PCT:
-                info.update(mode="lane", text=pct)
-                lane.append(info)
-            else:
-                info.update(mode="note")
-                notes.append((g, f"{short} {gr} {pct} ({c})"))
-        # de-overlap the labels placed above the bar (1-D, left to right, then back)
-        if lane:
-            any_lane = True
-            for it in lane:
-                it["w"] = _text_w(it["text"]) / panel_w
-                it["x"] = it["left"] + it["frac"] / 2 - it["w"] / 2  # left edge (fraction)
-            sep = 0.08 / panel_w
-            lo_b, hi_b = 0.0, 1.0
-            lane[0]["x"] = max(lane[0]["x"], lo_b)
-            for a, b in zip(lane, lane[1:]):
-                b["x"] = max(b["x"], a["x"] + a["w"] + sep)
-            if lane[-1]["x"] + lane[-1]["w"] > hi_b:
-                lane[-1]["x"] = hi_b - lane[-1]["w"]
-                for a, b in reversed(list(zip(lane, lane[1:]))):
-                    a["x"] = min(a["x"], b["x"] - sep - a["w"])
-            for it in lane:
-                if it["x"] < lo_b - 1e-9:  # too crowded: fall back to the note
-                    it["mode"] = "note"
-                    gr = next(k[1] for k, v in seg_info.items() if v is it)
-                    notes.append((g, f"{short} {gr} {_pct(it['count'], n)} ({it['count']})"))
+        if short == "mRS":
+            fav = sum(counts[g][gr] for gr in grades[: ci + 1])
+            out[g] = f"{short} {grades[0]}{NDASH}{cut}: {_pct(fav, n_by[g])}"
+        else:
+            fav = sum(counts[g][gr] for gr in grades[ci + 1:])
+            out[g] = f"{short} {grades[ci + 1]}{NDASH}{grades[-1]}: {_pct(fav, n_by[g])}"
+    return out
 
-    # ---------- legend (measured) ----------
-    handles = [Patch(facecolor=colors[i], edgecolor="black", linewidth=0.5) for i in range(len(grades))]
-    leg_labels = [f"{gr}  {desc[gr]}" for gr in grades]
 
-    def make_legend(fig, ncol):
-        return fig.legend(handles, leg_labels, ncols=ncol, loc="upper center", frameon=False,
-                          title=spec["title"], title_fontproperties=_fp(FS, "bold"),
-                          prop=_fp(FS_SMALL), handlelength=1.4, handleheight=1.0,
-                          columnspacing=1.2, handletextpad=0.5, borderaxespad=0.0)
+def _segment_mode(c: int, n: int, frac: float, panel_w: float,
+                  show_counts: bool) -> tuple[str, str | None]:
+    """Where the label of a segment of ``c`` of ``n`` (``frac`` of the bar) goes, and its text."""
+    w_in = frac * panel_w
+    pct = _pct(c, n)
+    two = f"{pct}\n({c})"
+    if show_counts and _text_w(two) + 2 * SEG_PAD <= w_in:
+        return "in", two
+    if _text_w(pct) + 2 * SEG_PAD <= w_in:
+        return "in", pct
+    if 100 * frac >= MIN_LABEL_PCT:
+        return "lane", pct
+    return "note", None
 
+
+def _spread(xs: list[float], ws: list[float], sep: float) -> list[float]:
+    """Left edges of labels in [0, 1] moved apart (left to right, then back from the right);
+    an edge below 0 means there was no room."""
+    xs = list(xs)
+    xs[0] = max(xs[0], 0.0)
+    for i in range(1, len(xs)):
+        xs[i] = max(xs[i], xs[i - 1] + ws[i - 1] + sep)
+    if xs[-1] + ws[-1] > 1.0:
+        xs[-1] = 1.0 - ws[-1]
+        for i in range(len(xs) - 2, -1, -1):
+            xs[i] = min(xs[i], xs[i + 1] - sep - ws[i])
+    return xs
+
+
+def _place_lane(segs: list[_Segment], panel_w: float) -> list[_Segment]:
+    """Positions of the labels above the bar; those without room become notes."""
+    lane = [i for i, s in enumerate(segs) if s.mode == "lane"]
+    if not lane:
+        return segs
+    ws = [_text_w(segs[i].text) / panel_w for i in lane]
+    xs = [segs[i].left + segs[i].frac / 2 - w / 2 for i, w in zip(lane, ws)]
+    segs = list(segs)
+    for i, x, w in zip(lane, _spread(xs, ws, LANE_SEP / panel_w), ws):
+        segs[i] = replace(segs[i], x=x, w=w, mode="note" if x < -1e-9 else "lane")
+    return segs
+
+
+def _bar_segments(cg: dict, spec, panel_w: float, annotate: bool, show_counts: bool):
+    """(segments of one bar, whether any label wanted the lane above it)."""
+    n, left, segs = sum(cg.values()), 0.0, []
+    for gr, color in zip(spec["grades"], spec["colors"]):
+        frac = cg[gr] / n
+        mode, text = (None, None) if cg[gr] == 0 or not annotate else \
+            _segment_mode(cg[gr], n, frac, panel_w, show_counts)
+        segs.append(_Segment(gr, color, left, frac, cg[gr], mode, text))
+        left += frac
+    wanted_lane = any(s.mode == "lane" for s in segs)
+    return _place_lane(segs, panel_w), wanted_lane
+
+
+def _note_items(segs: list[_Segment], short: str, n: int) -> list[str]:
+    """Segments listed in the note: too small first, then those the lane had no room for."""
+    small = [s for s in segs if s.mode == "note" and s.text is None]
+    crowded = [s for s in segs if s.mode == "note" and s.text is not None]
+    return [f"{short} {s.grade} {_pct(s.count, n)} ({s.count})" for s in small + crowded]
+
+
+def _grotta_note_lines(items: dict[str, list[str]]) -> list[str]:
+    body = "; ".join(f"{g}: {', '.join(v)}" for g, v in items.items() if v)
+    if not body:
+        return []
+    return _wrap(f"Not labelled (< {MIN_LABEL_PCT:g}% or no room): {body}",
+                 FIG_W - 2 * MARGIN, size=FS_SMALL)
+
+
+def _legend(fig_or_ax, spec, ncol: int, **kw):
+    handles = [Patch(facecolor=c, edgecolor="black", linewidth=0.5) for c in spec["colors"]]
+    labels = [f"{gr}  {spec['desc'][gr]}" for gr in spec["grades"]]
+    return fig_or_ax.legend(handles, labels, ncols=ncol, frameon=False, title=spec["title"],
+                            prop=_fp(FS_SMALL), **kw)
+
+
+def _figure_legend(fig, spec, ncol: int):
+    return _legend(fig, spec, ncol, loc="upper center", title_fontproperties=_fp(FS, "bold"),
+                   handlelength=1.4, handleheight=1.0, columnspacing=1.2, handletextpad=0.5,
+                   borderaxespad=0.0)
+
+
+def _legend_size(spec) -> tuple[int, float]:
+    """(columns, height in inches) of a legend that fits the figure width."""
     tmp = _new_figure(FIG_W, 3.0)
     renderer = tmp.canvas.get_renderer()
-    ncol = len(grades)
+    n = len(spec["grades"])
+    ncol = n
     while True:
-        leg = make_legend(tmp, ncol)
+        leg = _figure_legend(tmp, spec, ncol)
         bb = leg.get_window_extent(renderer)
         if bb.width / tmp.dpi <= FIG_W - 2 * MARGIN or ncol <= 2:
-            break
+            return ncol, bb.height / tmp.dpi
         leg.remove()
-        ncol = math.ceil(len(grades) / math.ceil(len(grades) / ncol + 1)) if ncol > 4 else ncol - 1
-    leg_h = bb.height / tmp.dpi
+        ncol = math.ceil(n / math.ceil(n / ncol + 1)) if ncol > 4 else ncol - 1
 
-    # ---------- note lines ----------
-    note_lines = []
-    if notes:
-        per_group: dict[str, list[str]] = {}
-        for g, item in notes:
-            per_group.setdefault(g, []).append(item)
-        body = "; ".join(f"{g}: {', '.join(items)}" for g, items in per_group.items())
-        note_lines = _wrap(f"Not labelled (< {MIN_LABEL_PCT:g}% or no room): {body}",
-                           FIG_W - 2 * MARGIN, size=FS_SMALL)
 
-    # ---------- vertical layout ----------
-    TITLE_H = 0.4 if title else 0.0
-    TOP = 0.12 + TITLE_H + leg_h + 0.18
-    lane_h = LANE_H if any_lane else 0.0
-    row_h = lane_h + BAR_H + BAR_GAP
-    panel_h = len(groups) * row_h + 0.04
-    AXIS_H = 0.42
-    NOTE_H = 0.19 * len(note_lines)
-    BOTTOM = AXIS_H + NOTE_H + 0.08
-    fig_h = TOP + panel_h + BOTTOM
+@dataclass(frozen=True)
+class _GrottaLayout:
+    label_w: float  # group labels
+    left_in: float  # panel left edge
+    panel_w: float
+    lane_h: float  # label lane above each bar (0 when no bar needs one)
+    n_groups: int
+    title_h: float
+    leg_h: float
+    n_notes: int
 
-    if ax is None:
-        fig = _new_figure(FIG_W, fig_h)
-        ax = fig.add_axes((left_in / FIG_W, BOTTOM / fig_h, panel_w / FIG_W, panel_h / fig_h))
-        own = True
-    else:
-        fig = ax.figure
-        own = False
+    @property
+    def row_h(self) -> float:
+        return self.lane_h + BAR_H + BAR_GAP
+
+    @property
+    def panel_h(self) -> float:
+        return self.n_groups * self.row_h + 0.04
+
+    @property
+    def top(self) -> float:
+        return 0.12 + self.title_h + self.leg_h + 0.18
+
+    @property
+    def bottom(self) -> float:
+        return G_AXIS_H + G_NOTE_H * self.n_notes + 0.08
+
+    @property
+    def fig_h(self) -> float:
+        return self.top + self.panel_h + self.bottom
+
+
+def _grotta_widths(glabels, cut_texts, ax) -> tuple[float, float, float]:
+    """(label width, panel left, panel width) in inches."""
+    label_w = max(_text_w(s) for s in glabels.values())
+    right_w = max([_text_w(s) for s in cut_texts.values()] + [0.0])
+    left_in = MARGIN + label_w + G_GAP
+    panel_w = FIG_W - left_in - MARGIN - (G_GAP + right_w if right_w else 0.1)
+    if ax is not None:  # fit segment labels to the caller's axes
+        panel_w = ax.get_position().width * ax.figure.get_figwidth()
+    return label_w, left_in, panel_w
+
+
+def _grotta_axes(ax, lay: _GrottaLayout):
+    """(axes, whether the figure is ours); y in inches from the top of the panel."""
+    own = ax is None
+    if own:
+        fig = _new_figure(FIG_W, lay.fig_h)
+        ax = fig.add_axes((lay.left_in / FIG_W, lay.bottom / lay.fig_h, lay.panel_w / FIG_W,
+                           lay.panel_h / lay.fig_h))
     ax.set_xlim(0, 1)
-    ax.set_ylim(panel_h, 0)  # y in inches from the top of the panel
+    ax.set_ylim(lay.panel_h, 0)
     for s in ("top", "right", "left"):
         ax.spines[s].set_visible(False)
     ax.set_yticks([])
     ax.patch.set_alpha(0)
     ax.xaxis.set_major_locator(ticker.MultipleLocator(0.2))
-    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, p: f"{100 * v:.0f}%"))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(_percent_label))
     ax.tick_params(axis="x", labelsize=FS, labelfontfamily=FONT, labelcolor="black")
     ax.grid(False)
+    return ax, own
 
-    def txt(x, y, s, *, transform=None, ha="center", size=FS, color="black", weight="normal", gid=None,
-            va="center"):
-        return ax.text(x, y, s, transform=transform or ax.transData, ha=ha, va=va, fontsize=size,
-                       fontfamily=FONT, color=color, fontweight=weight, clip_on=False,
-                       parse_math=False, gid=gid, linespacing=1.1)
 
-    lab_t = ax.get_yaxis_transform() + ScaledTranslation(-GAP, 0, fig.dpi_scale_trans)
-    right_t = ax.get_yaxis_transform() + ScaledTranslation(GAP, 0, fig.dpi_scale_trans)
-    bounds = []
+def _gtext(ax, x, y, s, *, transform=None, ha="center", size=FS, color="black", gid=None):
+    return ax.text(x, y, s, transform=transform or ax.transData, ha=ha, va="center", fontsize=size,
+                   fontfamily=FONT, color=color, fontweight="normal", clip_on=False,
+                   parse_math=False, gid=gid, linespacing=1.1)
+
+
+def _draw_segment(ax, g: str, s: _Segment, y_top: float, lane_h: float) -> None:
+    ax.add_patch(Rectangle((s.left, y_top), s.frac, BAR_H, facecolor=s.color, edgecolor="white",
+                           linewidth=0.8, gid=f"segment|{g}|{s.grade}"))
+    if s.mode == "in":
+        _gtext(ax, s.left + s.frac / 2, y_top + BAR_H / 2, s.text, color=_ink(s.color),
+               gid=f"seglabel|{g}|{s.grade}")
+    elif s.mode == "lane":
+        xc = s.left + s.frac / 2
+        _gtext(ax, s.x + s.w / 2, y_top - lane_h / 2 - 0.02, s.text, size=FS,
+               gid=f"seglabel|{g}|{s.grade}")
+        ax.add_line(Line2D([xc, xc], [y_top - 0.05, y_top], color="black", lw=0.6, clip_on=False))
+
+
+def _side_transform(ax, dx: float):
+    return ax.get_yaxis_transform() + ScaledTranslation(dx, 0, ax.figure.dpi_scale_trans)
+
+
+def _draw_bar(ax, i: int, g: str, label: str, segs, cut_text, lay: _GrottaLayout):
+    """One group's bar with its labels; returns the x of the cut-off and the bar's y span."""
+    y_top = 0.02 + i * lay.row_h + lay.lane_h
+    y_mid = y_top + BAR_H / 2
+    _gtext(ax, 0, y_mid, label, transform=_side_transform(ax, -G_GAP), ha="right",
+           gid=f"grouplabel|{g}")
+    for s in segs:
+        if s.count:
+            _draw_segment(ax, g, s, y_top, lay.lane_h)
+    ax.add_patch(Rectangle((0, y_top), 1, BAR_H, facecolor="none", edgecolor="black", lw=0.6,
+                           zorder=3))  # outline of the whole bar
+    if cut_text is None:
+        return None
+    _gtext(ax, 1, y_mid, cut_text, transform=_side_transform(ax, G_GAP), ha="left",
+           gid=f"cutlabel|{g}")
+    return y_top
+
+
+def _draw_cutoff(ax, bars) -> None:
+    """One dashed line through every bar at its cut-off (``bars``: (x, y_top) per bar)."""
+    xs, ys = [], []
+    for xb, yt in bars:
+        xs += [xb, xb]
+        ys += [yt - 0.04, yt + BAR_H + 0.04]
+    if xs:
+        ax.add_line(Line2D(xs, ys, color="black", lw=1.3, ls=(0, (4, 2.5)), zorder=4,
+                           gid="cutoff-line", clip_on=False))
+
+
+def _figure_texts(fig, spec, ncol: int, title, note_lines, lay: _GrottaLayout) -> None:
+    """Legend, title and notes of a figure of our own."""
+    leg = _figure_legend(fig, spec, ncol)
+    leg.set_bbox_to_anchor((0.5, 1 - (0.12 + lay.title_h) / lay.fig_h), transform=fig.transFigure)
+    if title:
+        fig.text(MARGIN / FIG_W, 1 - 0.25 / lay.fig_h, title, fontsize=FS_TITLE, fontweight="bold",
+                 fontfamily=FONT, ha="left", va="center", parse_math=False, gid="title")
+    for j, ln in enumerate(note_lines):
+        fig.text(MARGIN / FIG_W, (lay.bottom - G_AXIS_H - 0.1 - G_NOTE_H * j) / lay.fig_h, ln,
+                 fontsize=FS_SMALL, fontfamily=FONT, ha="left", va="center", parse_math=False,
+                 gid="note")
+
+
+def _axes_texts(ax, spec, ncol: int, title, note_lines, lay: _GrottaLayout) -> None:
+    """Legend, title and notes around the caller's axes."""
+    _legend(ax, spec, ncol, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    if title:
+        ax.set_title(title, fontsize=FS_TITLE, fontweight="bold", loc="left", pad=lay.leg_h * 72 + 6)
+    for j, ln in enumerate(note_lines):
+        _gtext(ax, 0, 0, ln, ha="left", size=FS_SMALL, gid="note", transform=ax.transAxes
+               + ScaledTranslation(-(lay.label_w + G_GAP), -(G_AXIS_H + 0.1 + G_NOTE_H * j),
+                                   ax.figure.dpi_scale_trans))
+
+
+def _grotta(groups, counts, *, scale, ax, annotate, title, cut, show_counts):
+    spec = _GROTTA[scale]
+    n_by = {g: sum(counts[g].values()) for g in groups}
+    glabels = _grotta_group_labels(groups, n_by)
+    cut_texts = _grotta_cut_texts(groups, counts, n_by, spec, cut)
+    label_w, left_in, panel_w = _grotta_widths(glabels, cut_texts, ax)
+    bars = {g: _bar_segments(counts[g], spec, panel_w, annotate, show_counts) for g in groups}
+    segs = {g: b[0] for g, b in bars.items()}
+    ncol, leg_h = _legend_size(spec)
+    note_lines = _grotta_note_lines({g: _note_items(segs[g], spec["short"], n_by[g]) for g in groups})
+    lay = _GrottaLayout(label_w, left_in, panel_w, LANE_H if any(b[1] for b in bars.values()) else 0.0,
+                        len(groups), 0.4 if title else 0.0, leg_h, len(note_lines))
+    ax, own = _grotta_axes(ax, lay)
+    cut_bars = []
     for i, g in enumerate(groups):
-        y_top = 0.02 + i * row_h + lane_h
-        y_mid = y_top + BAR_H / 2
-        txt(0, y_mid, glabels[g], transform=lab_t, ha="right", gid=f"grouplabel|{g}")
-        for gi, gr in enumerate(grades):
-            info = seg_info[(g, gr)]
-            if info["count"] == 0:
-                continue
-            ax.add_patch(Rectangle((info["left"], y_top), info["frac"], BAR_H, facecolor=colors[gi],
-                                   edgecolor="white", linewidth=0.8, gid=f"segment|{g}|{gr}"))
-            if info["mode"] == "in":
-                txt(info["left"] + info["frac"] / 2, y_mid, info["text"], color=_ink(colors[gi]),
-                    gid=f"seglabel|{g}|{gr}")
-            elif info["mode"] == "lane":
-                xc = info["left"] + info["frac"] / 2
-                xt = info["x"] + info["w"] / 2
-                y_lab = y_top - lane_h / 2 - 0.02
-                txt(xt, y_lab, info["text"], size=FS, gid=f"seglabel|{g}|{gr}")
-                ax.add_line(Line2D([xc, xc], [y_top - 0.05, y_top], color="black", lw=0.6,
-                                   clip_on=False))
-        # outline of the whole bar
-        ax.add_patch(Rectangle((0, y_top), 1, BAR_H, facecolor="none", edgecolor="black", lw=0.6,
-                               zorder=3))
-        if cut is not None:
-            ci = grades.index(cut)
-            xb = sum(seg_info[(g, gr)]["frac"] for gr in grades[: ci + 1])
-            bounds.append((xb, y_top, y_top + BAR_H))
-            txt(1, y_mid, cut_texts[g], transform=right_t, ha="left", gid=f"cutlabel|{g}")
-    if bounds:
-        xs, ys = [], []
-        for xb, yt, yb in bounds:
-            xs += [xb, xb]
-            ys += [yt - 0.04, yb + 0.04]
-        ax.add_line(Line2D(xs, ys, color="black", lw=1.3, ls=(0, (4, 2.5)), zorder=4, gid="cutoff-line",
-                           clip_on=False))
-
+        y_top = _draw_bar(ax, i, g, glabels[g], segs[g], cut_texts.get(g), lay)
+        if y_top is not None:
+            ci = spec["grades"].index(cut)
+            cut_bars.append((sum(s.frac for s in segs[g][: ci + 1]), y_top))
+    _draw_cutoff(ax, cut_bars)
     if own:
-        leg = make_legend(fig, ncol)
-        leg.set_bbox_to_anchor((0.5, 1 - (0.12 + TITLE_H) / fig_h), transform=fig.transFigure)
-        if title:
-            fig.text(MARGIN / FIG_W, 1 - 0.25 / fig_h, title, fontsize=FS_TITLE, fontweight="bold",
-                     fontfamily=FONT, ha="left", va="center", parse_math=False, gid="title")
-        for j, ln in enumerate(note_lines):
-            fig.text(MARGIN / FIG_W, (BOTTOM - AXIS_H - 0.1 - 0.19 * j) / fig_h, ln, fontsize=FS_SMALL,
-                     fontfamily=FONT, ha="left", va="center", parse_math=False, gid="note")
+        _figure_texts(ax.figure, spec, ncol, title, note_lines, lay)
     else:
-        ax.legend(handles, leg_labels, ncols=ncol, loc="lower center", bbox_to_anchor=(0.5, 1.0),
-                  frameon=False, title=spec["title"], prop=_fp(FS_SMALL))
-        if title:
-            ax.set_title(title, fontsize=FS_TITLE, fontweight="bold", loc="left", pad=leg_h * 72 + 6)
-        for j, ln in enumerate(note_lines):
-            txt(0, 0, ln, ha="left", size=FS_SMALL, gid="note",
-                transform=ax.transAxes + ScaledTranslation(-(label_w + GAP), -(AXIS_H + 0.1 + 0.19 * j),
-                                                           fig.dpi_scale_trans))
-    return fig
+        _axes_texts(ax, spec, ncol, title, note_lines, lay)
+    return ax.figure
