@@ -55,8 +55,8 @@ SCHEMA: tuple[Param, ...] = (
           "Estimator of the between-study variance tau² (random effects only): restricted maximum "
           "likelihood, DerSimonian-Laird or Paule-Mandel.", choices=("REML", "DL", "PM")),
     Param("hksj", bool, False,
-          "Use the Hartung-Knapp-Sidik-Jonkman (t-based) confidence interval for pooled estimates "
-          "instead of the normal (Wald) interval."),
+          "Use the modified Hartung-Knapp-Sidik-Jonkman (t-based, variance factor at least 1) "
+          "confidence interval for pooled estimates instead of the normal (Wald) interval."),
     Param("transform", str, "logit",
           "Scale on which single-arm proportions are pooled: logit, Freeman-Tukey double arcsine, "
           "or untransformed.", choices=("logit", "ft", "raw")),
