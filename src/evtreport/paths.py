@@ -6,7 +6,3 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # A reviewer (or a test) may point the whole build at another copy of the data.
 DATA_DIR = Path(os.environ.get("EVTREPORT_DATA_DIR", ROOT / "data")).resolve()
-NOTEBOOK_DIR = ROOT / "notebooks"
-PARAMS_DIR = ROOT / "params"
-REPORT_DIR = ROOT / "report"
-BUILD_DIR = ROOT / "build"
