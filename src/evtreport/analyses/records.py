@@ -248,8 +248,34 @@ def sensitivity_rows(b, out: Results) -> None:
                     method="sensitivity analysis: one choice changed")
 
 
+# --------------------------------------------------------------------------- summary of findings
+
+def sof_rows(b, out: Results) -> None:
+    """sof.dmvo.<o>.risk_control / .risk_evt (proportions), .absolute (per 1000), .certainty (1-4)."""
+    for fam, r in b["sof.dmvo"].rows.items():
+        if r is None:
+            continue
+        a, pid = r.absolute, f"sof.dmvo.{fam}"
+        common = dict(cohort="DMVO", outcome=";".join(sorted(set(r.comparison.pooled["outcome"]))),
+                      k_studies=r.k, total=r.participants, sources=";".join(r.comparison.pooled["source_id"]))
+        out.add(f"{pid}.risk_control", analysis="assumed risk with medical treatment (pooled control arms)",
+                measure="proportion", estimate=r.risk_control, ci_low=r.control_pool.ci_low,
+                ci_high=r.control_pool.ci_high, method=r.control_pool.method_text, **common)
+        out.add(f"{pid}.risk_evt", analysis="corresponding risk with EVT (assumed risk and pooled relative effect)",
+                measure="proportion", estimate=a.risk_evt, ci_low=a.risk_evt_low, ci_high=a.risk_evt_high,
+                method=f"GRADE corresponding risk from the pooled {r.comparison.measure}", **common)
+        d, lo, hi = a.difference_per1000
+        out.add(f"{pid}.absolute", analysis="difference EVT - medical, events per 1000", measure="per 1000",
+                estimate=d, ci_low=lo, ci_high=hi, method="GRADE absolute effect from the relative effect's CI",
+                **common)
+        out.add(f"{pid}.certainty", analysis="GRADE certainty of the evidence (1 = very low ... 4 = high)",
+                measure="rating", estimate=r.certainty.rating,
+                method=f"{r.certainty.label} ({', '.join(f'{k} -{v}' for k, v in r.certainty.downgrades.items() if v) or 'not rated down'})",
+                **common)
+
+
 SECTIONS: dict[str, Callable[..., Any]] = {"dmvo": dmvo_rows, "compare": compare_rows,
-                                           "methods": sensitivity_rows}
+                                           "methods": sensitivity_rows, "summary": sof_rows}
 
 
 def section_rows(b, section: str, label=None) -> Results:

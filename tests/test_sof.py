@@ -1,0 +1,58 @@
+"""Summary of findings for the DMVO trials: absolute effects and NNT derived by hand for the
+default run, consistency across effect measures, and the results.csv rows."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from evtreport import analyses, params
+from evtreport.data import load_dataset
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return load_dataset(ROOT / "data")
+
+
+def bundle(ds, **kw):
+    return analyses.run(ds, dict(params.DEFAULTS, **kw))
+
+
+def test_sich_absolute_effect_by_hand(ds):
+    row = bundle(ds)["sof.dmvo"].rows["sich"]
+    # control arms 6/272 (ESCAPE-MeVO) and 7/272 (DISTAL, 2.6% of 272 rounded): random-effects
+    # logit pool; with Q < df REML gives tau² = 0, so it is the inverse-variance logit mean.
+    x, n = np.array([6, 7]), np.array([272, 272])
+    y, v = np.log(x / (n - x)), 1 / x + 1 / (n - x)
+    risk_c = 1 / (1 + math.exp(-((y / v).sum() / (1 / v).sum())))
+    assert row.risk_control == pytest.approx(risk_c, rel=1e-9)
+    res = row.comparison.result
+    assert row.absolute.risk_evt == pytest.approx(risk_c * res.estimate, rel=1e-12)
+    d, lo, hi = row.absolute.difference_per1000
+    assert d == pytest.approx(1000 * risk_c * (res.estimate - 1), rel=1e-9)
+    assert (lo, hi) == pytest.approx((1000 * risk_c * (res.ci_low - 1), 1000 * risk_c * (res.ci_high - 1)))
+    # NNH = 1 / difference, rounded up; interval wholly on the harm side
+    assert row.nnt.text() .startswith(f"NNTH {math.ceil(1000 / d)} ")
+
+
+def test_measures_give_consistent_absolute_effects(ds):
+    diffs = {m: bundle(ds, two_arm_measure=m)["sof.dmvo"].rows["mortality"].absolute.difference_per1000[0]
+             for m in ("RR", "OR", "RD")}
+    assert max(diffs.values()) - min(diffs.values()) < 5, diffs  # per 1000
+
+
+def test_certainty_rows_and_results(ds):
+    b = bundle(ds)
+    rows = {r["id"]: r for r in b.rows("summary").rows}
+    for fam in ("favourable", "mortality", "sich"):
+        for part in ("risk_control", "risk_evt", "absolute", "certainty"):
+            assert f"sof.dmvo.{fam}.{part}" in rows
+        cert = rows[f"sof.dmvo.{fam}.certainty"]
+        assert cert["estimate"] in {"1", "2", "3", "4"}
+        assert rows[f"sof.dmvo.{fam}.absolute"]["measure"] == "per 1000"
+    # two trials with some concerns (RoB 2, curators) and an imprecise estimate: low certainty
+    assert rows["sof.dmvo.mortality.certainty"]["estimate"] == "2"
