@@ -32,7 +32,7 @@ _MAXITER = 1000
 _EPS = np.finfo(float).eps
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # fields are arrays: compare them with numpy
 class BatchResult:
     """One entry per specification (numpy arrays, read-only), analysis scale.
 
