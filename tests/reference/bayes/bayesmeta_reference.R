@@ -4,18 +4,19 @@
 # Usage (from the repository root):
 #   Rscript tests/reference/bayes/bayesmeta_reference.R tests/reference/bayes
 #
-# Reads   <dir>/datasets.csv (dataset, measure, study, events_t, total_t, events_c, total_c;
-#                                     crins* = Crins et al. 2014 as in Röver 2020, JSS 93(6), Table 3)
-# Writes  <dir>/ref_bayes.csv          one row per (fit, quantity): central quantiles, means,
-#                                 probabilities and shrunken trial quantiles
-#         <dir>/versions.csv     R, metafor and bayesmeta versions, DIRECT tuning
+# Reads   <dir>/datasets.csv   dataset, measure, study, events_t, total_t, events_c, total_c
+#                              (crins* = Crins et al. 2014 as in Röver 2020, JSS 93(6), Table 3)
+# Writes  <dir>/ref_bayes.csv  one row per (fit, quantity): central quantiles, means,
+#                              probabilities and shrunken trial quantiles
+#         <dir>/versions.csv   R, metafor and bayesmeta versions, DIRECT tuning
 #
 # Needs metafor and bayesmeta. bayesmeta is on CRAN but not packaged by Debian (nor is its
 # dependency forestplot), so `make test` does not install it and the test that re-runs this
 # script skips without it. bayesmeta() itself needs neither forestplot nor mvtnorm: with
 # BAYESMETA_R=<path to bayesmeta's R/bayesmeta.R> the script sources that file instead of
 # loading the package (BAYESMETA_VERSION names its version); the committed values were made
-# that way from bayesmeta 3.4.
+# that way from bayesmeta 3.4 (its R/bayesmeta.R from CRAN's GitHub mirror cran/bayesmeta; 16 CPU
+# minutes).
 #
 # bayesmeta approximates the effect's marginal by a normal mixture (DIRECT algorithm, Röver &
 # Friede 2017); DELTA and EPSILON below are 10^4 times tighter than its defaults (0.01, 1e-4) so
