@@ -96,6 +96,7 @@ diff: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_meta.py
+	$(PY) tests/benchmarks/bench_batch.py
 
 # Regenerate the committed metafor reference values (needs R + metafor).
 reference: | $(RSCRIPT)
