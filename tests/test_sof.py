@@ -56,3 +56,22 @@ def test_certainty_rows_and_results(ds):
         assert rows[f"sof.dmvo.{fam}.absolute"]["measure"] == "per 1000"
     # two trials with some concerns (RoB 2, curators) and an imprecise estimate: low certainty
     assert rows["sof.dmvo.mortality.certainty"]["estimate"] == "2"
+
+
+def test_bayesian_rows_follow_the_outcome_direction(ds):
+    b = bundle(ds)
+    rows = {r["id"]: r for r in b.rows("dmvo").rows}
+    for fam in ("favourable", "mortality", "sich"):
+        for s in ("05", "10"):
+            assert f"bayes.dmvo.{fam}.hn{s}" in rows
+            pb, ph = (float(rows[f"bayes.dmvo.{fam}.hn{s}.{p}"]["estimate"]) for p in ("p_benefit", "p_harm"))
+            assert pb + ph == pytest.approx(1.0)
+    sich = b["bayes.dmvo"].rows[("sich", "05")]
+    # sICH is harmful: benefit is a risk ratio below 1, i.e. mu < 0 on the log scale
+    assert sich.probabilities.p_benefit == pytest.approx(sich.result.p_below(0.0))
+    fav = b["bayes.dmvo"].rows[("favourable", "05")]
+    assert fav.probabilities.p_benefit == pytest.approx(fav.result.p_above(0.0))
+    # a wider prior for tau gives a wider credible interval
+    wide = b["bayes.dmvo"].rows[("mortality", "10")].result
+    narrow = b["bayes.dmvo"].rows[("mortality", "05")].result
+    assert wide.ci_high / wide.ci_low > narrow.ci_high / narrow.ci_low

@@ -33,6 +33,7 @@ def all_texts(b) -> dict[str, str]:
     r("dmvo/meta_note.md.j2", **dmvo.meta_context(b))
     r("dmvo/registry_intro.md.j2", **dmvo.registry_context(b))
     r("dmvo/summary.block.j2", ctx=dmvo.rct_context(b), obs=dmvo.obs_context(b))
+    r("dmvo/bayes.block.j2", **dmvo.bayes_context(b))
     r("icass/intro.md.j2", **icass.intro_context(b))
     r("icass/definition.md.j2", q=b.ds.quote("icass-definition"))
     r("icass/table_note.md.j2", key="icass/table_note.md.j2:1", **icass.table_note_context(b, "table1"))

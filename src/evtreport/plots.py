@@ -96,6 +96,7 @@ __all__ = [
     "forest_plot",
     "forest_spec_from_frame",
     "grotta_bar",
+    "posterior_densities",
     "save_figure",
     "MRS_COLORS",
     "MTICI_COLORS",
@@ -1686,3 +1687,30 @@ def _grotta(groups, counts, *, scale, ax, annotate, title, cut, show_counts):
     else:
         _axes_texts(ax, spec, ncol, title, note_lines, lay)
     return ax.figure
+
+
+def posterior_densities(panels, *, xlabel: str, log_x: bool = True, ref: float = 1.0) -> Figure:
+    """Posterior densities of pooled effects, one panel per outcome.
+
+    ``panels``: sequence of ``(title, curves)`` with ``curves`` a sequence of
+    ``(label, x, density)`` (x on the natural scale: ratios or differences). A vertical line
+    marks no effect (``ref``)."""
+    panels = list(panels)
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(1, len(panels), figsize=(FIG_W, 2.6), squeeze=False)
+        for ax, (title, curves) in zip(axes[0], panels):
+            for (label, x, dens), style in zip(curves, ("-", "--", ":")):
+                ax.plot(x, dens, style, color=C_SQUARE, lw=1.4, label=label)
+            ax.axvline(ref, color=C_REF, lw=0.8)
+            if log_x:
+                ax.set_xscale("log")
+                ax.xaxis.set_major_formatter(ticker.FuncFormatter(_ratio_label))
+                ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+            ax.set_title(title, fontsize=FS)
+            ax.set_yticks([])
+            ax.set_xlabel(xlabel, fontsize=FS_SMALL)
+            for side in ("top", "right", "left"):
+                ax.spines[side].set_visible(False)
+        axes[0][0].legend(fontsize=FS_SMALL, frameon=False, loc="upper left")
+        fig.tight_layout()
+    return fig

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import common, compare, dmvo, icass, records, sensitivity, sof
+from . import bayes_dmvo, common, compare, dmvo, icass, records, sensitivity, sof
 
 _BUILDERS: dict[str, Callable[["Bundle"], Any]] = {
     "dmvo.trials": lambda b: dmvo.trial_sizes(b.ds, b.params),
@@ -41,6 +41,7 @@ _BUILDERS: dict[str, Callable[["Bundle"], Any]] = {
         b.ds, b.params, {f: b[f"icass.comparators.{f}"] for f in icass.FAMILIES}),
     "sensitivity": lambda b: sensitivity.sensitivity(b.ds, b.params),
     "sof.dmvo": lambda b: sof.summary_of_findings(b),
+    "bayes.dmvo": lambda b: bayes_dmvo.bayes_dmvo(b),
 }
 KEYS = tuple(_BUILDERS)
 

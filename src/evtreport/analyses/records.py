@@ -110,6 +110,25 @@ def record_meta_rates(out: Results, rates: dm.MetaRates) -> None:
                 k_studies=r["k"], sources=r["source_id"])
 
 
+def record_bayes(out: Results, bd) -> None:
+    """bayes.dmvo.<o>.hn<s> (posterior median and credible interval, back-transformed like the
+    frequentist rows) and .p_benefit / .p_harm."""
+    for (fam, key), r in bd.rows.items():
+        if r is None:
+            continue
+        rid, res = f"bayes.dmvo.{fam}.hn{key}", r.result
+        common = dict(cohort=dm.COHORT, outcome=";".join(sorted(set(r.comparison.pooled["outcome"]))),
+                      k_studies=res.k if hasattr(res, "k") else r.comparison.k,
+                      sources=";".join(r.comparison.pooled["source_id"]))
+        method = f"Bayesian random effects, mu uniform, tau half-normal({r.prior_scale:.4g})"
+        out.add(rid, analysis=f"Bayesian pooled effect: posterior median, {vocab.level_text(res.level)} credible interval",
+                measure=r.comparison.measure, estimate=res.estimate, ci_low=res.ci_low, ci_high=res.ci_high,
+                pi_low=res.pi_low, pi_high=res.pi_high, tau2=res.tau ** 2, method=method, **common)
+        for part, value in (("p_benefit", r.probabilities.p_benefit), ("p_harm", r.probabilities.p_harm)):
+            out.add(f"{rid}.{part}", analysis=f"posterior probability of {part[2:]} with EVT",
+                    measure="probability", estimate=value, method=method, **common)
+
+
 def dmvo_rows(b, out: Results) -> None:
     p = b.params
     for fam in dm.RCT_FAMILIES:
@@ -120,6 +139,7 @@ def dmvo_rows(b, out: Results) -> None:
     record_hermes(out, b["dmvo.hermes"])
     record_meta_rates(out, b["dmvo.obs.meta"])
     record_reported(out, b["dmvo.registry"], "reported by an observational analysis")
+    record_bayes(out, b["bayes.dmvo"])
 
 
 # --------------------------------------------------------------------------- ICASS-M1

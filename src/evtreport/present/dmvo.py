@@ -6,6 +6,7 @@ Rows whose numbers come from a secondary report (news page or trial summary) car
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .. import display as fmt
@@ -384,3 +385,70 @@ def meta_intro_context(b) -> dict:
 def registry_context(b) -> dict:
     ids = sorted(set(b["dmvo.registry"].rows["source_id"]))
     return {"studies": [b.label(s) for s in ids]}
+
+
+# --------------------------------------------------------------------------- Bayesian pooling
+
+PRIOR_LABEL = {"05": "half-normal(0.5)", "10": "half-normal(1.0)"}
+
+
+def _prob(p: float) -> str:
+    return "< 1%" if p < 0.01 else "> 99%" if p > 0.99 else f"{100 * p:.0f}%"
+
+
+def bayes_table(b) -> pd.DataFrame:
+    """Per outcome and prior: posterior median and credible interval, next to the frequentist
+    estimate, and the probabilities of benefit and harm."""
+    m, lvl = b.params["two_arm_measure"], vocab.level_text(b.params["confidence_level"])
+    rows = []
+    for (fam, key), r in b["bayes.dmvo"].rows.items():
+        if r is None:
+            continue
+        res, pr, freq = r.result, r.probabilities, r.comparison.result
+        rows.append({"Outcome": title(b, fam), "Trials": freq.k, "Prior for τ": PRIOR_LABEL[key]
+                     + (f" (RD scale {r.prior_scale:.3f})" if m == "RD" else ""),
+                     f"Frequentist [{lvl} CI]": fmt.effect(freq.estimate, freq.ci_low, freq.ci_high, m),
+                     f"Bayesian [{lvl} CrI]": fmt.effect(res.estimate, res.ci_low, res.ci_high, m),
+                     "P(EVT better)": _prob(pr.p_benefit), "P(EVT worse)": _prob(pr.p_harm),
+                     "P(relevant benefit)": _prob(pr.p_relevant_benefit),
+                     "P(relevant harm)": _prob(pr.p_relevant_harm)})
+    return pd.DataFrame(rows)
+
+
+def bayes_figure(b):
+    m = b.params["two_arm_measure"]
+    panels = []
+    for fam in dm.RCT_FAMILIES:
+        curves = []
+        for key in ("05", "10"):
+            r = b["bayes.dmvo"].rows[(fam, key)]
+            if r is None:
+                continue
+            x, dens = r.result.density_grid(301, coverage=0.99)
+            # the density of the log ratio, drawn on a log axis (equal widths, equal areas)
+            curves.append((f"τ ~ {PRIOR_LABEL[key]}", 100 * x if m == "RD" else np.exp(x), dens))
+        if curves:
+            panels.append((title(b, fam), curves))
+    xlabel = {"RR": "risk ratio, EVT vs medical", "OR": "odds ratio, EVT vs medical",
+              "RD": "risk difference (percentage points)"}[m]
+    return plots.posterior_densities(panels, xlabel=xlabel, log_x=m != "RD", ref=0.0 if m == "RD" else 1.0)
+
+
+def bayes_context(b) -> dict:
+    out = []
+    for fam in dm.RCT_FAMILIES:
+        r5, r10 = b["bayes.dmvo"].rows[(fam, "05")], b["bayes.dmvo"].rows[(fam, "10")]
+        if r5 is None:
+            continue
+        out.append({"what": family_noun(b, fam), "k": r5.comparison.k, "harmful": vocab.harmful(fam),
+                    "better5": _prob(r5.probabilities.p_benefit), "worse5": _prob(r5.probabilities.p_harm),
+                    "better10": _prob(r10.probabilities.p_benefit), "worse10": _prob(r10.probabilities.p_harm),
+                    "rel_harm5": _prob(r5.probabilities.p_relevant_harm),
+                    "rel_benefit5": _prob(r5.probabilities.p_relevant_benefit)})
+    return {"outcomes": out, "level": vocab.level_text(b.params["confidence_level"])}
+
+
+def family_noun(b, fam: str) -> str:
+    from ..text import lower_first
+    return {"favourable": lower_first(vocab.outcome_label(cm.favourable(b.params))), "mortality": "death",
+            "sich": "symptomatic intracranial haemorrhage"}[fam]
