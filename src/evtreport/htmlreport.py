@@ -27,7 +27,7 @@ TEMPLATES = PACKAGE_DIR / "templates"
 CSS = PACKAGE_DIR / "assets" / "report.css"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 _REF = re.compile(r"@(fig|tbl):([a-z0-9][a-z0-9-]*)")
-# In table cells, keep "86.4% [66.7–95.3]" and names such as "ICASS-M1" on one line.
+# In table cells, keep intervals such as "[66.7–95.3]" and names such as "ICASS-M1" on one line.
 _NOWRAP = re.compile(r"(\S+ \[[^\]\s]{1,24}(?: to [^\]\s]{1,12})?\]|\b[A-Za-z]+-[A-Za-z0-9]+\b)")
 _KIND = {"fig": ("figure", "Figure"), "tbl": ("table", "Table")}
 
@@ -88,7 +88,8 @@ def _number_sections(main) -> list[tuple[str, str, str, int]]:
             ident += "-" + number.replace(".", "-")
         used.add(ident)
         h["id"] = ident
-        num = BeautifulSoup(f'<span class="evt-secnum">{number}</span>', "html.parser")
+        # The space keeps number and title apart in text taken from the page (PDF outline).
+        num = BeautifulSoup(f'<span class="evt-secnum">{number}</span> ', "html.parser")
         h.insert(0, num)
         toc.append((number, text, ident, level))
     return toc
@@ -161,9 +162,18 @@ def _keep_together(main) -> None:
             if text.find_parent(class_="evt-nowrap"):
                 continue
             parts = _NOWRAP.split(text)
-            new = "".join(f'<span class="evt-nowrap">{html.escape(p)}</span>' if i % 2 else
-                          html.escape(p) for i, p in enumerate(parts))
+            new = "".join(_nowrap_html(p) if i % 2 else html.escape(p)
+                          for i, p in enumerate(parts))
             text.replace_with(BeautifulSoup(new, "html.parser"))
+
+
+def _nowrap_html(text: str) -> str:
+    """A name, or an interval, that never breaks; in a column too narrow for both, an
+    estimate may stand above its interval ("86.4%" / "[66.7–95.3]")."""
+    parts = text.split(" [", 1)
+    if len(parts) == 2:
+        parts[1] = "[" + parts[1]
+    return " ".join(f'<span class="evt-nowrap">{html.escape(p)}</span>' for p in parts)
 
 
 def _params_block(values: dict[str, Any], params_file: str) -> str:
