@@ -29,6 +29,9 @@ HIDDEN_TAGS = {"parameters", "injected-parameters"}
 _REF = re.compile(r"@(fig|tbl):([a-z0-9][a-z0-9-]*)")
 # In table cells, keep intervals such as "[66.7–95.3]" and names such as "ICASS-M1" on one line.
 _NOWRAP = re.compile(r"(\S+ \[[^\]\s]{1,24}(?: to [^\]\s]{1,12})?\]|\b[A-Za-z]+-[A-Za-z0-9]+\b)")
+# A table with this many columns of "estimate [interval]" is too wide for A4 with each on
+# one line: there an estimate may stand above its interval.
+STACK_FROM = 4
 _KIND = {"fig": ("figure", "Figure"), "tbl": ("table", "Table")}
 
 
@@ -157,23 +160,29 @@ def _resolve_refs(soup, main, labels: dict) -> None:
 
 
 def _keep_together(main) -> None:
-    for node in list(main.select("table.evt-table td")):
-        for text in list(node.find_all(string=_NOWRAP)):
-            if text.find_parent(class_="evt-nowrap"):
-                continue
-            parts = _NOWRAP.split(text)
-            new = "".join(_nowrap_html(p) if i % 2 else html.escape(p)
-                          for i, p in enumerate(parts))
-            text.replace_with(BeautifulSoup(new, "html.parser"))
+    for table in main.select("table.evt-table"):
+        interval_columns = {i for tr in table.find_all("tr")
+                            for i, td in enumerate(tr.find_all("td", recursive=False))
+                            if any("[" in m.group(0) for m in _NOWRAP.finditer(td.get_text()))}
+        stack = len(interval_columns) >= STACK_FROM
+        for node in table.find_all("td"):
+            for text in list(node.find_all(string=_NOWRAP)):
+                if text.find_parent(class_="evt-nowrap"):
+                    continue
+                parts = _NOWRAP.split(text)
+                new = "".join(_nowrap_html(p, stack) if i % 2 else html.escape(p)
+                              for i, p in enumerate(parts))
+                text.replace_with(BeautifulSoup(new, "html.parser"))
 
 
-def _nowrap_html(text: str) -> str:
-    """A name, or an interval, that never breaks; in a column too narrow for both, an
+def _nowrap_html(text: str, stack: bool) -> str:
+    """A name, or an estimate with its interval, that never breaks; with `stack`, the
     estimate may stand above its interval ("86.4%" / "[66.7–95.3]")."""
     parts = text.split(" [", 1)
-    if len(parts) == 2:
-        parts[1] = "[" + parts[1]
-    return " ".join(f'<span class="evt-nowrap">{html.escape(p)}</span>' for p in parts)
+    if not stack or len(parts) == 1:
+        return f'<span class="evt-nowrap">{html.escape(text)}</span>'
+    return (f'<span class="evt-nowrap">{html.escape(parts[0])}</span> '
+            f'<span class="evt-nowrap">[{html.escape(parts[1])}</span>')
 
 
 def _params_block(values: dict[str, Any], params_file: str) -> str:
