@@ -88,10 +88,10 @@ def test_code_is_hidden_until_the_reader_asks(page_report):
 
 
 def test_printed_pages_clip_nothing(page_report):
-    """The PDF is Chromium's print of this page: laid out as printed on A4 (182 mm between the
-    margins of the print CSS, about 688 CSS px), no table or figure may be wider than its
+    """The PDF is Chromium's print of this page: laid out as printed on A4 (186 mm between the
+    margins of the print CSS, about 703 CSS px), no table or figure may be wider than its
     column, or its right edge is cut off in the PDF."""
-    page = page_report[0].context.browser.new_page(viewport={"width": 688, "height": 1000})
+    page = page_report[0].context.browser.new_page(viewport={"width": 703, "height": 1000})
     page.emulate_media(media="print")
     page.goto(page_report[0].url, wait_until="load")
     too_wide = page.evaluate("""() => [...document.querySelectorAll('table.evt-table, main img')]

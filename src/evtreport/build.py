@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -29,9 +28,6 @@ from .paths import ROOT
 KERNEL = "evtreport"
 TITLE = "Endovascular thrombectomy in distal medium vessel occlusion and ICAS-related M1 occlusion"
 SUBTITLE = "A reproducible evidence report: published outcome data, pooled estimates and a check of claims"
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-quic", "--log-level=3")
 
 
 class BuildError(RuntimeError):
@@ -98,25 +94,13 @@ def normalise(nb: nbformat.NotebookNode) -> None:
 
 # -- render and publish ------------------------------------------------------------------------
 
-def find_chromium() -> str:
-    for candidate in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser",
-                      "/usr/bin/chromium"):
-        if candidate and shutil.which(candidate):
-            return shutil.which(candidate)
-    raise BuildError("Chromium not found: install Debian's 'chromium' package "
-                     "(`make system-deps` does it) or set CHROMIUM=/path/to/chromium")
-
-
 def print_pdf(html_file: Path, pdf_file: Path) -> None:
-    chromium = find_chromium()
-    with tempfile.TemporaryDirectory(prefix="evt-chromium-") as profile:
-        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-               "--no-pdf-header-footer", f"--print-to-pdf={pdf_file}",
-               html_file.resolve().as_uri()]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
-    if proc.returncode != 0 or not pdf_file.exists() or pdf_file.stat().st_size == 0:
-        raise BuildError(f"Chromium could not print {html_file} to PDF "
-                         f"(exit {proc.returncode}): {proc.stderr.strip()[-500:]}")
+    from . import pdf, provenance
+
+    try:
+        pdf.print_pdf(html_file, pdf_file, epoch=provenance.source_date_epoch())
+    except pdf.PrintError as exc:
+        raise BuildError(str(exc)) from None
 
 
 def render(run_name: str, params_file: Path, out_dir: Path, notebooks: list[Path]) -> None:

@@ -31,18 +31,50 @@ def _caption_html(kind: str, id: str, caption: str, notes: str | None) -> str:
             f'<span class="evt-caption-text">{escape(caption)}</span>{notes_html}</div>')
 
 
+# A figure is printed across the A4 text column of report.css (210 mm less 2 x 12 mm);
+# Chromium shows a PNG at 96 px per inch at most. Its smallest text must print at
+# MIN_PRINT_PT or more: the build stops before publishing a figure too small to read.
+PRINT_WIDTH_IN = 7.32
+CSS_PX_PER_IN = 96
+MIN_PRINT_PT = 7.0
+SMALLEST_TEXT_KEY = "evtreport smallest text pt"  # PNG text chunk, read by the PDF test
+
+
 def figure(fig, id: str, caption: str, *, notes: str | None = None, dpi: int = 150) -> None:
     """Show a matplotlib figure as PNG followed by its caption, then close it."""
     import matplotlib.pyplot as plt
     from IPython.display import Image, display
 
     _check_id(id)
+    smallest = smallest_text_pt(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight",
+                metadata={"Software": None, SMALLEST_TEXT_KEY: f"{smallest:g}"})
     plt.close(fig)
+    width_in = int.from_bytes(buf.getvalue()[16:20], "big") / dpi  # PNG header: width in px
+    printed = smallest * printed_width_in(width_in, dpi) / width_in
+    if printed < MIN_PRINT_PT:
+        raise ValueError(f"figure {id!r}: its smallest text ({smallest:g} pt in a figure "
+                         f"{width_in:.2f} in wide) prints at {printed:.1f} pt on A4, below "
+                         f"{MIN_PRINT_PT:g} pt: draw the figure narrower or its text larger")
     display(Image(data=buf.getvalue(), format="png"))
     display({"text/html": _caption_html("figure", id, caption, notes),
              "text/plain": f"Figure [{id}]: {_strip_tags(caption)}"}, raw=True)
+
+
+def printed_width_in(width_in: float, dpi: float) -> float:
+    """Width in inches at which a PNG `width_in` wide saved at `dpi` is printed."""
+    return min(PRINT_WIDTH_IN, width_in * dpi / CSS_PX_PER_IN)
+
+
+def smallest_text_pt(fig) -> float:
+    """Font size (pt) of the smallest visible, non-empty text in a matplotlib figure."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()  # tick labels get their text when drawn
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip()]
+    return min(sizes, default=MIN_PRINT_PT)
 
 
 def table(df: pd.DataFrame, id: str, caption: str, *, notes: str | None = None,

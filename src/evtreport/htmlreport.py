@@ -27,8 +27,11 @@ TEMPLATES = PACKAGE_DIR / "templates"
 CSS = PACKAGE_DIR / "assets" / "report.css"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 _REF = re.compile(r"@(fig|tbl):([a-z0-9][a-z0-9-]*)")
-# In table cells, keep "86.4% [66.7–95.3]" and names such as "ICASS-M1" on one line.
+# In table cells, keep intervals such as "[66.7–95.3]" and names such as "ICASS-M1" on one line.
 _NOWRAP = re.compile(r"(\S+ \[[^\]\s]{1,24}(?: to [^\]\s]{1,12})?\]|\b[A-Za-z]+-[A-Za-z0-9]+\b)")
+# A table with this many columns of "estimate [interval]" is too wide for A4 with each on
+# one line: there an estimate may stand above its interval.
+STACK_FROM = 4
 _KIND = {"fig": ("figure", "Figure"), "tbl": ("table", "Table")}
 
 
@@ -88,7 +91,8 @@ def _number_sections(main) -> list[tuple[str, str, str, int]]:
             ident += "-" + number.replace(".", "-")
         used.add(ident)
         h["id"] = ident
-        num = BeautifulSoup(f'<span class="evt-secnum">{number}</span>', "html.parser")
+        # The space keeps number and title apart in text taken from the page (PDF outline).
+        num = BeautifulSoup(f'<span class="evt-secnum">{number}</span> ', "html.parser")
         h.insert(0, num)
         toc.append((number, text, ident, level))
     return toc
@@ -156,14 +160,29 @@ def _resolve_refs(soup, main, labels: dict) -> None:
 
 
 def _keep_together(main) -> None:
-    for node in list(main.select("table.evt-table td")):
-        for text in list(node.find_all(string=_NOWRAP)):
-            if text.find_parent(class_="evt-nowrap"):
-                continue
-            parts = _NOWRAP.split(text)
-            new = "".join(f'<span class="evt-nowrap">{html.escape(p)}</span>' if i % 2 else
-                          html.escape(p) for i, p in enumerate(parts))
-            text.replace_with(BeautifulSoup(new, "html.parser"))
+    for table in main.select("table.evt-table"):
+        interval_columns = {i for tr in table.find_all("tr")
+                            for i, td in enumerate(tr.find_all("td", recursive=False))
+                            if any("[" in m.group(0) for m in _NOWRAP.finditer(td.get_text()))}
+        stack = len(interval_columns) >= STACK_FROM
+        for node in table.find_all("td"):
+            for text in list(node.find_all(string=_NOWRAP)):
+                if text.find_parent(class_="evt-nowrap"):
+                    continue
+                parts = _NOWRAP.split(text)
+                new = "".join(_nowrap_html(p, stack) if i % 2 else html.escape(p)
+                              for i, p in enumerate(parts))
+                text.replace_with(BeautifulSoup(new, "html.parser"))
+
+
+def _nowrap_html(text: str, stack: bool) -> str:
+    """A name, or an estimate with its interval, that never breaks; with `stack`, the
+    estimate may stand above its interval ("86.4%" / "[66.7–95.3]")."""
+    parts = text.split(" [", 1)
+    if not stack or len(parts) == 1:
+        return f'<span class="evt-nowrap">{html.escape(text)}</span>'
+    return (f'<span class="evt-nowrap">{html.escape(parts[0])}</span> '
+            f'<span class="evt-nowrap">[{html.escape(parts[1])}</span>')
 
 
 def _params_block(values: dict[str, Any], params_file: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -50,3 +51,20 @@ def git_commit(root: str | Path = ROOT) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return commit + ("+changes" if dirty.strip() else "")
+
+
+def source_date_epoch(root: str | Path = ROOT) -> int | None:
+    """The time to stamp on built files: SOURCE_DATE_EPOCH when set (the reproducible-builds
+    convention), else the commit time of HEAD; None outside a git checkout."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if value:
+        if not value.isdigit():
+            raise ValueError(f"environment variable SOURCE_DATE_EPOCH: expected whole seconds "
+                             f"since 1970, got {value!r}")
+        return int(value)
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%ct", "HEAD"], cwd=root,
+                             capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return int(out) if out.isdigit() else None
