@@ -34,10 +34,12 @@ def sha256(path: str | Path) -> str:
 
 
 def data_checksums(data_dir: str | Path | None = None) -> dict[str, str]:
-    """SHA-256 of every CSV in data/ (relative path -> hex digest), sorted by path."""
+    """SHA-256 of every data file (relative path -> hex digest), sorted by path."""
+    from .data import REQUIRED_FILES
+
     data_dir = Path(data_dir) if data_dir else DATA_DIR
     return {str(p.relative_to(data_dir.parent)): sha256(p)
-            for p in sorted(data_dir.glob("*.csv"))}
+            for p in sorted(data_dir / f"{n}.csv" for n in REQUIRED_FILES)}
 
 
 def git_commit(root: str | Path = ROOT) -> str:
