@@ -18,6 +18,7 @@ from evtreport.data import (DataError, DataValidationError, OUTCOMES, REQUIRED_F
 from evtreport.paths import DATA_DIR, ROOT
 
 COHORT_TEXT = ROOT.parent / "shared" / "sources" / "004_8c29ec8a956b3bfc.txt"
+DATA_FILES = ("sources", "outcomes", "effects", "distributions", "baseline", "claims")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -27,7 +28,7 @@ def ddir(tmp_path: Path) -> Path:
     """A copy of the data files in tmp_path/data."""
     d = tmp_path / "data"
     d.mkdir()
-    for name in REQUIRED_FILES:
+    for name in DATA_FILES:
         shutil.copy(DATA_DIR / f"{name}.csv", d / f"{name}.csv")
     return d
 
@@ -282,7 +283,7 @@ def test_spreadsheet_csv_utf8_with_bom_and_crlf_loads_as_the_original(ddir):
     """'CSV UTF-8' of a spreadsheet program: byte-order mark and CRLF, also inside quoted
     multi-line fields; read as if saved with LF and no BOM."""
     before = _frames(load_dataset(ddir))
-    for name in REQUIRED_FILES:
+    for name in DATA_FILES:
         p = ddir / f"{name}.csv"
         p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes().replace(b"\n", b"\r\n"))
     after = _frames(load_dataset(ddir))
@@ -403,14 +404,14 @@ def test_valid_edge_cases_load(ddir):
     assert ds.row("icassm1-2022.reperfusion")["events"] == 22
 
 
-@pytest.mark.parametrize("name", REQUIRED_FILES)
+@pytest.mark.parametrize("name", DATA_FILES)
 def test_header_only_file_is_an_error(ddir, name):
     (ddir / f"{name}.csv").write_text(",".join(SCHEMA[name]) + "\n", encoding="utf-8")
     errs = errors_of(ddir)
     assert f"data/{name}.csv: no data rows: the file holds only its header" in errs[0], errs
 
 
-@pytest.mark.parametrize("name", REQUIRED_FILES)
+@pytest.mark.parametrize("name", DATA_FILES)
 def test_every_data_file_is_required(ddir, name):
     (ddir / f"{name}.csv").unlink()
     errs = errors_of(ddir)

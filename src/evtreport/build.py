@@ -132,6 +132,7 @@ def _kernel_manager_class(workdir: Path):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.transport = "ipc"
+            self.cache_ports = False
             self.ip = str(ipc)
             self.connection_file = str(workdir / "kernel.json")
 
