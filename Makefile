@@ -109,8 +109,8 @@ $(BDIR)/params.src: FORCE
 	@mkdir -p $(@D); cat '$(PARAMS)' > $@.tmp 2>&1; cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 
 $(BDIR)/data.sha256: FORCE
-	@mkdir -p $(@D); { echo "$$EVTREPORT_DATA_DIR" && cd "$$EVTREPORT_DATA_DIR" && ls -A && \
-		find . -maxdepth 1 -type f -name '*.csv' -exec sha256sum {} + | LC_ALL=C sort; } > $@.tmp 2>&1; \
+	@mkdir -p $(@D); ( echo "$$EVTREPORT_DATA_DIR" && cd "$$EVTREPORT_DATA_DIR" && ls -A && \
+		find . -maxdepth 1 -type f -name '*.csv' -exec sha256sum {} + | LC_ALL=C sort ) > $@.tmp 2>&1; \
 	cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 
 # 1. Validate the data and the parameter file before any notebook runs.

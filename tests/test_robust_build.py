@@ -344,3 +344,18 @@ def test_a_deleted_or_added_data_file_is_noticed(tmp_path, change):
     proc, _ = _prepare(tmp_path, f"DATA_DIR={data}")
     assert proc.returncode != 0, "make did not notice: " + proc.stdout
     assert expected in proc.stderr, proc.stderr
+
+
+def test_input_stamps_with_a_relative_build_directory():
+    """The default BUILD_ROOT is relative (build/): the stamps must not depend on the cwd."""
+    rel = f"build-test-{os.getpid()}"
+    try:
+        for stamp in ("params.src", "data.sha256"):
+            proc = run_make(f"BUILD_ROOT={rel}", f"{rel}/default/{stamp}")
+            assert proc.returncode == 0, proc.stderr
+        listing = (ROOT / rel / "default" / "data.sha256").read_text()
+        assert "outcomes.csv" in listing and str(ROOT / "data") in listing
+        assert (ROOT / rel / "default" / "params.src").read_bytes() == (
+            ROOT / "params" / "default.yaml").read_bytes()
+    finally:
+        shutil.rmtree(ROOT / rel, ignore_errors=True)
