@@ -84,7 +84,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@# (in a temporary directory of its own: ipykernel leaves an empty one behind)
 	tmp=$$(mktemp -d) && TMPDIR=$$tmp $(PY) -m ipykernel install --prefix $(VENV) --name $(KERNEL) \
 		--display-name "Python (evtreport)" >/dev/null; rc=$$?; rm -rf "$$tmp"; exit $$rc
-	@# The kernel only talks to papermill on localhost: silence its "TCP without encryption" log.
+	@# Papermill reports what a kernel does; silence its own log (e.g. "TCP without encryption").
 	$(PY) -c 'import json, sys; p = sys.argv[1]; k = json.load(open(p)); \
 		k["argv"].append("--IPKernelApp.log_level=ERROR"); json.dump(k, open(p, "w"), indent=1)' \
 		$(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
