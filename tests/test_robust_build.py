@@ -98,6 +98,37 @@ def test_unexpected_exception_is_one_error_line(monkeypatch, capsys, tmp_path):
     assert "unexpected ZeroDivisionError: division by zero" in one_error_line(capsys)
 
 
+def test_disk_full_while_executing_is_not_called_a_kernel_failure(tmp_path, monkeypatch, capsys,
+                                                                   completed_params):
+    import papermill
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "x.ipynb"))
+    monkeypatch.setattr(papermill, "execute_notebook", full)
+    nb = tiny_notebook(tmp_path / "nb.ipynb")
+    rc = build.main(["execute", str(nb), str(tmp_path / "executed" / "nb.ipynb"),
+                     "--params", str(completed_params)])
+    assert rc == 1
+    line = one_error_line(capsys)
+    assert line == (f"error: executing {nb}: {tmp_path / 'x.ipynb'}: no space left on the "
+                    "device; free some disk space and run make again"), line
+
+
+def test_sigterm_is_one_error_line(tmp_path, monkeypatch, capsys):
+    import signal
+
+    def killed(*a, **k):
+        os.kill(os.getpid(), signal.SIGTERM)
+    monkeypatch.setattr(build, "prepare", killed)
+    saved = signal.getsignal(signal.SIGTERM)
+    try:
+        rc = build.main(["prepare", "--params", "x.yaml", "--out", str(tmp_path / "p.yaml")])
+    finally:
+        signal.signal(signal.SIGTERM, saved)
+    assert rc == 143
+    assert one_error_line(capsys).endswith(": stopped (SIGTERM)")
+
+
 # --------------------------------------------------------------------------- Chromium
 
 def test_chromium_timeout_is_one_error_line_and_publishes_nothing(tmp_path, monkeypatch, capsys,

@@ -88,16 +88,19 @@ def execute(notebook: Path, out: Path, params_file: Path, *, kernel: str = KERNE
             except CellTimeoutError:
                 raise BuildError(f"{_rel(notebook)}: a cell ran longer than {timeout} s "
                                  "(the execution timeout); the notebook was stopped") from None
+            except BuildError:
+                raise
+            except OSError as exc:
+                if exc.errno in _STORAGE_ERRORS or started:
+                    raise  # main() names the path and what to do
+                raise BuildError(_kernel_failure(notebook, kernel, exc)) from None
             except Exception as exc:
                 if started and isinstance(exc, DeadKernelError):
                     raise BuildError(f"{_rel(notebook)}: the kernel died while running the "
                                      "notebook (out of memory?); run make again") from None
                 if started:
                     raise
-                raise BuildError(
-                    f"{_rel(notebook)}: the Jupyter kernel {kernel!r} did not start "
-                    f"({type(exc).__name__}: {str(exc).strip()[:300] or 'no message'}); "
-                    "rebuild the environment: rm -rf .venv && make venv") from None
+                raise BuildError(_kernel_failure(notebook, kernel, exc)) from None
         nb = nbformat.read(tmp_out, as_version=4)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -109,6 +112,15 @@ def execute(notebook: Path, out: Path, params_file: Path, *, kernel: str = KERNE
                       file=sys.stderr)
     _atomic_write(out, nbformat.writes(nb) + "\n")
     print(f"executed {_rel(notebook)}")
+
+
+_STORAGE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def _kernel_failure(notebook: Path, kernel: str, exc: BaseException) -> str:
+    return (f"{_rel(notebook)}: the Jupyter kernel {kernel!r} did not start "
+            f"({type(exc).__name__}: {str(exc).strip()[:300] or 'no message'}); "
+            "rebuild the environment: rm -rf .venv && make venv")
 
 
 def _kernel_manager_class(workdir: Path):
@@ -286,9 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("b")
     args = parser.parse_args(argv)
 
-    # make stops a step with SIGTERM; turn it into SystemExit so that the finally blocks
-    # remove the step's scratch files and shut its kernel down.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    # A step stopped with SIGTERM unwinds like Ctrl-C: the finally blocks remove its scratch
+    # files and shut its kernel down.
+    signal.signal(signal.SIGTERM, _terminated)
     step = {"prepare": "preparing", "execute": "executing", "render": "rendering",
             "diff": "comparing runs"}[args.step]
     target = {"prepare": getattr(args, "out", None), "execute": getattr(args, "notebook", None),
@@ -318,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"error: {what}: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print(f"error: {what}: stopped (SIGTERM)", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except Exception as exc:  # a defect of the build itself: say where, keep the output short
         if os.environ.get("EVTREPORT_DEBUG"):
             raise
@@ -325,6 +340,14 @@ def main(argv: list[str] | None = None) -> int:
               "bug in the build; EVTREPORT_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
     return 0
+
+
+class _Terminated(BaseException):
+    pass
+
+
+def _terminated(signum, frame):
+    raise _Terminated()
 
 
 def _os_error(exc: OSError) -> str:
