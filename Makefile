@@ -1,6 +1,7 @@
 # EVT evidence report.
 #   make report                           build report/ (index.html, report.pdf, results.csv)
 #   make report PARAMS=params/strict.yaml build a reviewer run into report/runs/strict/
+#   make report PARAMS=/elsewhere/x.yaml  ... into report/runs/x@<hash of the file's path>/
 #   make test                             run every test
 #   make diff A=default B=strict          estimates that differ between two runs
 # Both `report` and `test` set up what they need: the virtual environment (.venv, from
@@ -18,7 +19,36 @@ STAMP := $(VENV)/.installed
 KERNEL := evtreport
 
 PARAMS ?= params/default.yaml
-RUN := $(basename $(notdir $(PARAMS)))
+# A run is named after its parameter file's real path: params/default.yaml is the published
+# report; params/NAME.yaml is run NAME; any other file is NAME@<hash of its real path>, so two
+# files never share a run (a name in params/ cannot hold '@', see SAFE_PATH).
+SAFE_PATH = $(if $(findstring ',$(1))$(findstring ",$(1)),,$(if $(shell printf '%s' '$(1)' | \
+	LC_ALL=C grep -q '[^A-Za-z0-9._/+,=~-]' && echo bad),,ok))
+ifneq ($(filter report,$(or $(MAKECMDGOALS),report)),)
+ifeq ($(strip $(PARAMS)),)
+$(error PARAMS is empty: name a parameter file, e.g. make report PARAMS=params/strict.yaml)
+endif
+ifneq ($(words $(PARAMS)),1)
+$(error PARAMS=$(PARAMS): a parameter file path must not contain spaces; copy the file to a path without them, e.g. params/my-run.yaml)
+endif
+ifeq ($(call SAFE_PATH,$(PARAMS)),)
+$(error PARAMS=$(PARAMS): a parameter file path may hold only letters, digits and . _ - / + , = ~ (no quotes, spaces or @); copy the file to such a path, e.g. params/my-run.yaml)
+endif
+ifeq ($(realpath $(PARAMS)),)
+$(error $(PARAMS): parameter file not found)
+endif
+ifeq ($(call SAFE_PATH,$(realpath $(PARAMS))),)
+$(error $(PARAMS): its real path $(realpath $(PARAMS)) holds characters other than letters, digits and . _ - / + , = ~; copy the file to such a path)
+endif
+endif
+PARAMS_FILE := $(realpath $(PARAMS))
+ifeq ($(PARAMS_FILE),$(realpath params/default.yaml))
+RUN := default
+else ifeq ($(dir $(PARAMS_FILE))$(suffix $(PARAMS_FILE)),$(realpath params)/.yaml)
+RUN := $(basename $(notdir $(PARAMS_FILE)))
+else
+RUN := $(basename $(notdir $(PARAMS_FILE)))@$(shell printf '%s' '$(PARAMS_FILE)' | sha256sum | cut -c1-8)
+endif
 ifeq ($(RUN),default)
 OUT ?= report
 else
@@ -31,7 +61,6 @@ NOTEBOOKS := $(sort $(wildcard $(NOTEBOOKS_DIR)/*.ipynb))
 EXECUTED := $(patsubst $(NOTEBOOKS_DIR)/%.ipynb,$(BDIR)/executed/%.ipynb,$(NOTEBOOKS))
 DATA_DIR ?= data
 export EVTREPORT_DATA_DIR := $(abspath $(DATA_DIR))
-DATA := $(wildcard $(DATA_DIR)/*.csv)
 SRC := $(shell find src/evtreport -type f -not -path '*/__pycache__/*')
 
 CHROMIUM := /usr/bin/chromium
@@ -52,8 +81,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	$(PY) -m ipykernel install --prefix $(VENV) --name $(KERNEL) --display-name "Python (evtreport)" >/dev/null
-	@# The kernel only talks to papermill on localhost: silence its "TCP without encryption" log.
+	@# (in a temporary directory of its own: ipykernel leaves an empty one behind)
+	tmp=$$(mktemp -d) && TMPDIR=$$tmp $(PY) -m ipykernel install --prefix $(VENV) --name $(KERNEL) \
+		--display-name "Python (evtreport)" >/dev/null; rc=$$?; rm -rf "$$tmp"; exit $$rc
+	@# Papermill reports what a kernel does; silence its own log (e.g. "TCP without encryption").
 	$(PY) -c 'import json, sys; p = sys.argv[1]; k = json.load(open(p)); \
 		k["argv"].append("--IPKernelApp.log_level=ERROR"); json.dump(k, open(p, "w"), indent=1)' \
 		$(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
@@ -69,9 +100,22 @@ $(RSCRIPT):
 
 system-deps: | $(CHROMIUM) $(RSCRIPT)
 
+# The inputs make cannot see by modification time, as files rewritten only when they
+# change: the parameter file's content (an edit that keeps an old time, or another file at
+# the same path) and the data directory's listing and CSV checksums (a deleted or added file;
+# an edit of data/README.md rebuilds nothing).
+# What cannot be read is recorded as such; `prepare` then names the file.
+$(BDIR)/params.src: FORCE
+	@mkdir -p $(@D); cat '$(PARAMS)' > $@.tmp 2>&1; cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+$(BDIR)/data.sha256: FORCE
+	@mkdir -p $(@D); ( echo "$$EVTREPORT_DATA_DIR" && cd "$$EVTREPORT_DATA_DIR" && ls -A && \
+		find . -maxdepth 1 -type f -name '*.csv' -exec sha256sum {} + | LC_ALL=C sort ) > $@.tmp 2>&1; \
+	cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
 # 1. Validate the data and the parameter file before any notebook runs.
-$(BDIR)/params.yaml: $(PARAMS) $(DATA) $(SRC) $(STAMP)
-	$(PY) -m evtreport.build prepare --params $(PARAMS) --data-dir $(DATA_DIR) --out $@
+$(BDIR)/params.yaml: $(BDIR)/params.src $(BDIR)/data.sha256 $(SRC) $(STAMP)
+	$(PY) -m evtreport.build prepare --params '$(PARAMS)' --data-dir $(DATA_DIR) --out $@
 
 # 2. Run each chapter with papermill (independent: they run in parallel).
 $(BDIR)/executed/%.ipynb: $(NOTEBOOKS_DIR)/%.ipynb $(BDIR)/params.yaml
@@ -112,5 +156,8 @@ lock:
 	  $(BUILD_ROOT)/lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
 	rm -rf $(BUILD_ROOT)/lock-venv
 
+# Also what interrupted builds left: staging directories, and this checkout's Chromium
+# profiles and kernel files in the temporary directory (evt-<tag>-*). Published runs stay.
 clean:
-	rm -rf $(BUILD_ROOT)
+	rm -rf $(BUILD_ROOT) report/.staging-* report/runs/*/.staging-*
+	@$(if $(wildcard $(PY)),$(PY),PYTHONPATH=src $(PYTHON)) -m evtreport.scratch clean

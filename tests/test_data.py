@@ -21,18 +21,21 @@ from evtreport.paths import DATA_DIR, ROOT
 _COHORT_CANDIDATES = [base / "shared" / "sources" / "004_8c29ec8a956b3bfc.txt"
                       for base in (ROOT.parent, ROOT.parent.parent)]
 COHORT_TEXT = next((p for p in _COHORT_CANDIDATES if p.exists()), _COHORT_CANDIDATES[0])
+from evtreport.data import NON_TABLE_FILES
+DATA_FILES = REQUIRED_FILES
 
 
 # --------------------------------------------------------------------------- helpers
 
 @pytest.fixture
 def ddir(tmp_path: Path) -> Path:
-    """A copy of the five curated files (not claims.csv/staging, which belong to another
-    curator) in tmp_path/data."""
+    """A copy of the data files in tmp_path/data."""
     d = tmp_path / "data"
     d.mkdir()
-    for name in REQUIRED_FILES:
+    for name in DATA_FILES:
         shutil.copy(DATA_DIR / f"{name}.csv", d / f"{name}.csv")
+    for name in NON_TABLE_FILES:
+        shutil.copy(DATA_DIR / name, d / name)
     return d
 
 
@@ -90,8 +93,7 @@ OUT = "icassm1-2022.mrs_0_2"
 
 @pytest.fixture
 def mine(ddir: Path):
-    """The five curated files without claims.csv (whose row references resolve only once the
-    lead has merged the DMVO staging files)."""
+    """The dataset loaded from the copy."""
     return load_dataset(ddir)
 
 
@@ -281,21 +283,37 @@ def test_missing_file(ddir):
     assert one_error(ddir) == "data/baseline.csv: file not found"
 
 
-def test_byte_order_mark(ddir):
+def _frames(ds):
+    return {n: getattr(ds, n) for n in SCHEMA}
+
+
+def test_spreadsheet_csv_utf8_with_bom_and_crlf_loads_as_the_original(ddir):
+    """'CSV UTF-8' of a spreadsheet program: byte-order mark and CRLF, also inside quoted
+    multi-line fields; read as if saved with LF and no BOM."""
+    ds0 = load_dataset(ddir)
+    before = _frames(ds0)
+    for name in DATA_FILES:
+        p = ddir / f"{name}.csv"
+        p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes().replace(b"\n", b"\r\n"))
+    ds1 = load_dataset(ddir)
+    after = _frames(ds1)
+    for name in SCHEMA:
+        assert after[name].equals(before[name]), name
+        assert ds1.raw[name].attrs["lines"] == ds0.raw[name].attrs["lines"], name
+
+
+def test_error_in_a_crlf_file_names_the_right_line(ddir):
+    p = ddir / "outcomes.csv"
+    line = set_cell(p, OUT, "events", "-3")
+    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes().replace(b"\n", b"\r\n"))
+    assert one_error(ddir) == (f"data/outcomes.csv:{line}: column 'events': "
+                               "expected a non-negative integer, got '-3'")
+
+
+def test_a_bare_carriage_return_is_still_rejected(ddir):
     p = ddir / "sources.csv"
-    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
-    err = one_error(ddir)
-    assert err.startswith("data/sources.csv:1: file starts with a UTF-8 byte-order mark (BOM)")
-    assert "without BOM" in err
-
-
-def test_windows_line_endings(ddir):
-    p = ddir / "distributions.csv"
-    n = p.read_bytes().count(b"\n")
-    p.write_bytes(p.read_bytes().replace(b"\n", b"\r\n"))
-    err = one_error(ddir)
-    assert err.startswith(f"data/distributions.csv:1: Windows (CRLF) line endings on {n} line(s)")
-    assert "dos2unix" in err
+    p.write_bytes(p.read_bytes().replace(b"\n", b"\r", 1))
+    assert "bare carriage return" in " ".join(errors_of(ddir))
 
 
 def test_invalid_utf8(ddir):
@@ -396,9 +414,58 @@ def test_valid_edge_cases_load(ddir):
     assert ds.row("icassm1-2022.reperfusion")["events"] == 22
 
 
-def test_header_only_file_is_valid(ddir):
-    (ddir / "effects.csv").write_text(",".join(SCHEMA["effects"]) + "\n", encoding="utf-8")
-    assert load_dataset(ddir).effects.empty
+@pytest.mark.parametrize("name", DATA_FILES)
+def test_header_only_file_is_an_error(ddir, name):
+    (ddir / f"{name}.csv").write_text(",".join(SCHEMA[name]) + "\n", encoding="utf-8")
+    errs = errors_of(ddir)
+    assert f"data/{name}.csv: no data rows: the file holds only its header" in errs[0], errs
+
+
+@pytest.mark.parametrize("name", DATA_FILES)
+def test_every_data_file_is_required(ddir, name):
+    (ddir / f"{name}.csv").unlink()
+    errs = errors_of(ddir)
+    assert errs[0] == f"data/{name}.csv: file not found", errs
+
+
+@pytest.mark.parametrize("stray", ["outcomes_new.csv", ".~lock.outcomes.csv#", "notes.txt",
+                                   "old"])
+def test_unknown_file_in_the_data_directory_is_an_error(ddir, stray):
+    if stray == "old":
+        (ddir / stray).mkdir()
+    else:
+        shutil.copy(ddir / "outcomes.csv", ddir / stray)
+    err = one_error(ddir)
+    assert err.startswith(f"data/{stray}: unknown file in the data directory"), err
+    assert "outcomes.csv" in err and "README.md" in err
+
+
+def test_documentation_may_stay_in_the_data_directory(ddir):
+    shutil.copy(DATA_DIR / "README.md", ddir / "README.md")
+    shutil.copytree(DATA_DIR / "notes", ddir / "notes")
+    load_dataset(ddir)
+
+
+def test_one_megabyte_field_is_named_too_long_without_false_errors(ddir):
+    """sources.csv stops at the long field; the references to the sources after it are not
+    reported as unknown."""
+    p = ddir / "sources.csv"
+    rows = read_rows(p)
+    rows[2][rows[0].index("notes")] = "x" * 1_000_000
+    write_rows(p, rows)
+    limit = csv.field_size_limit()
+    assert one_error(ddir) == (
+        f"data/sources.csv:3: a field is longer than {limit} characters, the limit for one "
+        "cell (a quote opened but never closed?); the rest of the file was not read")
+
+
+def test_unclosed_quote_in_outcomes_gives_no_false_errors_in_claims(ddir):
+    p = ddir / "outcomes.csv"
+    lines = p.read_text(encoding="utf-8").split("\n")
+    lines[5] = lines[5].replace(",", ',"', 1)
+    p.write_text("\n".join(lines), encoding="utf-8")
+    errs = errors_of(ddir)
+    assert len(errs) == 1 and errs[0].startswith("data/outcomes.csv:6: malformed CSV"), errs
 
 
 def test_data_error_str_without_line():
@@ -427,19 +494,26 @@ def check_row(**kw):
     return [row[c] for c in SCHEMA["claim_checks"]]
 
 
-def test_claims_absent_gives_empty_frame(ddir):
+def test_claims_are_loaded(ddir):
     ds = load_dataset(ddir)
-    assert ds.claims.empty and list(ds.claims.columns) == list(SCHEMA["claims"])
-    assert ds.claim_checks.empty and ds.design_limits.empty and ds.spin_strategies.empty
+    assert not ds.claims.empty and list(ds.claims.columns) == list(SCHEMA["claims"])
+    assert not ds.claim_checks.empty and not ds.design_limits.empty and not ds.spin_strategies.empty
+
+
+def _claims_only(ddir, *rows):
+    """claims.csv with these rows, and one check each in claim_checks.csv."""
+    write_rows(ddir / "claims.csv", [SCHEMA["claims"], *rows])
+    write_rows(ddir / "claim_checks.csv", [SCHEMA["claim_checks"]] + [
+        check_row(check_id=f"{r[0]}.1", claim_id=r[0]) for r in rows])
 
 
 def test_claims_valid_and_cross_references(ddir):
-    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row()])
+    _claims_only(ddir, claim_row())
     ds = load_dataset(ddir)
     assert ds.claims["supporting_rows"].iloc[0].split(";")[0] == OUT
     bad = claim_row("qa-dmvo-2025.c02", cited="nobody-2020", support=f"{OUT};no-such.row",
                     against="icassm1-2022.bl.age", document="no-document")
-    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row(), bad])
+    _claims_only(ddir, claim_row(), bad)
     assert errors_of(ddir) == [
         "data/claims.csv:3: column 'cited_source_id': unknown source_id 'nobody-2020' (not in sources.csv)",
         "data/claims.csv:3: column 'document': unknown source_id 'no-document' (not in sources.csv)",
@@ -449,7 +523,7 @@ def test_claims_valid_and_cross_references(ddir):
 
 
 def test_claims_bad_previous_verdict(ddir):
-    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row(previous="true")])
+    _claims_only(ddir, claim_row(previous="true"))
     assert one_error(ddir) == ("data/claims.csv:2: column 'previous_verdict': expected one of: "
                                "supported, partly supported, contradicted, not verifiable, not "
                                "verifiable from the design; got 'true'")
@@ -501,7 +575,7 @@ def test_claim_check_errors_name_row_and_column(ddir, fields, message):
 
 def test_unknown_spin_strategy(ddir):
     shutil.copy(DATA_DIR / "spin_strategies.csv", ddir / "spin_strategies.csv")
-    write_rows(ddir / "claims.csv", [SCHEMA["claims"], claim_row(spin="spun")])
+    _claims_only(ddir, claim_row(spin="spun"))
     assert one_error(ddir) == ("data/claims.csv:2: column 'spin': unknown spin strategy 'spun' "
                                "(expected 'none' or a strategy spin_id of spin_strategies.csv)")
 
@@ -594,10 +668,10 @@ def test_jbi_quotes_are_verbatim(tdir):
     assert not missing
 
 
-def test_trials_and_rob_absent_give_empty_frames(ddir):
+def test_trials_and_rob_are_loaded(ddir):
     ds = load_dataset(ddir)
-    assert ds.trials.empty and list(ds.trials.columns) == list(SCHEMA["trials"])
-    assert ds.risk_of_bias.empty and list(ds.risk_of_bias.columns) == list(SCHEMA["risk_of_bias"])
+    assert not ds.trials.empty and list(ds.trials.columns) == list(SCHEMA["trials"])
+    assert not ds.risk_of_bias.empty and list(ds.risk_of_bias.columns) == list(SCHEMA["risk_of_bias"])
 
 
 @pytest.mark.parametrize("name,key,column", [

@@ -68,3 +68,18 @@ def test_missing_file_is_named(tmp_path):
 def test_alpha_from_confidence_level():
     assert P.alpha({"confidence_level": 0.95}) == 0.05
     assert P.alpha({"confidence_level": 0.9}) == 0.1
+
+
+def test_duplicate_key_is_rejected_naming_both_lines(tmp_path):
+    path = write(tmp_path, "hksj: true\nmodel: fixed\n# a comment\nhksj: false\n")
+    with pytest.raises(P.ParameterError) as exc:
+        P.load(path)
+    assert str(exc.value) == (f"{path}: parameter 'hksj' is given twice (lines 1 and 4); "
+                              "keep one of them")
+
+
+def test_parameter_file_not_utf8_names_the_file(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_bytes(b"ci_method: wilson # caf\xe9\n")
+    with pytest.raises(P.ParameterError, match=r"p\.yaml: not valid UTF-8 \(byte 0xe9\)"):
+        P.load(path)

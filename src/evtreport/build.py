@@ -5,15 +5,18 @@
   render   assemble HTML, print the PDF with Chromium, collect results.csv; publish atomically
   diff     print the estimates that differ between two runs' results.csv
 
-Every step exits non-zero with a message naming the file (and row/column or parameter)
-at fault; nothing is published unless every step succeeded.
+Every step exits non-zero with one message naming the file (and row/column or parameter)
+or the step at fault, never a traceback; nothing is published unless every step succeeded.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,6 +26,7 @@ import yaml
 
 from . import params as params_mod
 from . import results as results_mod
+from . import scratch
 from .paths import ROOT
 
 KERNEL = "evtreport"
@@ -46,6 +50,7 @@ def _rel(path: Path) -> str:
 def prepare(params_file: Path, out: Path, data_dir: Path | None = None) -> None:
     from . import data as data_mod
 
+    scratch.sweep(out.parent / "executed", scratch.EXEC)
     dataset = data_mod.load_dataset(data_dir)  # raises DataValidationError listing every error
     values = params_mod.load(params_file, known_sources=set(dataset.sources["source_id"]))
     values["params_file"] = _rel(params_file)
@@ -56,21 +61,46 @@ def prepare(params_file: Path, out: Path, data_dir: Path | None = None) -> None:
 # -- execute -----------------------------------------------------------------------------------
 
 def execute(notebook: Path, out: Path, params_file: Path, *, kernel: str = KERNEL,
-            timeout: int = 600) -> None:
+            timeout: int = 600, start_timeout: int = 120) -> None:
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     parameters = yaml.safe_load(params_file.read_text(encoding="utf-8"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".exec-") as tmp:
-        tmp_out = Path(tmp) / out.name
-        try:
-            pm.execute_notebook(str(notebook), str(tmp_out), parameters=parameters,
-                                kernel_name=kernel, cwd=tmp, execution_timeout=timeout,
-                                start_timeout=120, progress_bar=False, log_output=False)
-        except pm.PapermillExecutionError as exc:
-            raise BuildError(f"{_rel(notebook)}: cell {exc.exec_count} raised "
-                             f"{exc.ename}: {exc.evalue}") from None
+    scratch.sweep(out.parent, scratch.EXEC)
+    tmp = scratch.mkdtemp(out.parent, scratch.EXEC)
+    started = []
+    try:
+        with scratch.tempdir("kernel") as kernel_dir:
+            tmp_out = tmp / out.name
+            try:
+                pm.execute_notebook(str(notebook), str(tmp_out), parameters=parameters,
+                                    kernel_name=kernel, cwd=str(tmp), execution_timeout=timeout,
+                                    start_timeout=start_timeout, progress_bar=False,
+                                    log_output=False,
+                                    kernel_manager_class=_kernel_manager_class(kernel_dir),
+                                    on_notebook_start=lambda **_: started.append(True))
+            except pm.PapermillExecutionError as exc:
+                raise BuildError(f"{_rel(notebook)}: cell {exc.exec_count} raised "
+                                 f"{exc.ename}: {exc.evalue}") from None
+            except CellTimeoutError:
+                raise BuildError(f"{_rel(notebook)}: a cell ran longer than {timeout} s "
+                                 "(the execution timeout); the notebook was stopped") from None
+            except BuildError:
+                raise
+            except OSError as exc:
+                if exc.errno in _STORAGE_ERRORS or started:
+                    raise  # main() names the path and what to do
+                raise BuildError(_kernel_failure(notebook, kernel, exc)) from None
+            except Exception as exc:
+                if started and isinstance(exc, DeadKernelError):
+                    raise BuildError(f"{_rel(notebook)}: the kernel died while running the "
+                                     "notebook (out of memory?); run make again") from None
+                if started:
+                    raise
+                raise BuildError(_kernel_failure(notebook, kernel, exc)) from None
         nb = nbformat.read(tmp_out, as_version=4)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     normalise(nb)
     for cell in nb.cells:
         for o in cell.get("outputs", []):
@@ -79,6 +109,48 @@ def execute(notebook: Path, out: Path, params_file: Path, *, kernel: str = KERNE
                       file=sys.stderr)
     _atomic_write(out, nbformat.writes(nb) + "\n")
     print(f"executed {_rel(notebook)}")
+
+
+_STORAGE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def _kernel_failure(notebook: Path, kernel: str, exc: BaseException) -> str:
+    return (f"{_rel(notebook)}: the Jupyter kernel {kernel!r} did not start "
+            f"({type(exc).__name__}: {str(exc).strip()[:300] or 'no message'}); "
+            "rebuild the environment: rm -rf .venv && make venv")
+
+
+def _kernel_manager_class(workdir: Path):
+    """A kernel manager whose kernel talks over IPC sockets in `workdir` and is shut down
+    by request alone.
+
+    Over TCP, jupyter_client picks free ports and the kernel binds them a moment later, so
+    two notebooks starting at once could pick the same port (ZMQError: Address already in
+    use). Unix sockets in a private directory cannot collide. And jupyter_client sends
+    SIGINT before its shutdown request, which the idle kernel logs as "KeyboardInterrupt
+    caught in kernel"; there is nothing to interrupt once the last cell has run.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    ipc = workdir / "ipc"
+    if len(str(ipc)) > 90:  # sun_path holds 107 bytes; the kernel appends "-<port>"
+        raise BuildError(f"the temporary directory {tempfile.gettempdir()} has too long a path "
+                         "for the kernel's sockets; set TMPDIR to a shorter one (e.g. /tmp)")
+
+    class BuildKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.cache_ports = False
+            self.ip = str(ipc)
+            self.connection_file = str(workdir / "kernel.json")
+
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
+    return BuildKernelManager
 
 
 def normalise(nb: nbformat.NotebookNode) -> None:
@@ -110,8 +182,8 @@ def render(run_name: str, params_file: Path, out_dir: Path, notebooks: list[Path
     shown_params = values.pop("params_file", _rel(params_file))
     nbs = [nbformat.read(p, as_version=4) for p in notebooks]
     rows = results_mod.collect(nbs)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".staging-"))
+    scratch.sweep(out_dir, scratch.STAGING)
+    staging = scratch.mkdtemp(out_dir, scratch.STAGING)
     try:
         from .htmlreport import build_html
 
@@ -149,9 +221,13 @@ def publish(staging: Path, out_dir: Path) -> None:
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 # -- diff --------------------------------------------------------------------------------------
@@ -207,6 +283,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("b")
     args = parser.parse_args(argv)
 
+    # A step stopped with SIGTERM unwinds like Ctrl-C: the finally blocks remove its scratch
+    # files and shut its kernel down.
+    signal.signal(signal.SIGTERM, _terminated)
+    step = {"prepare": "preparing", "execute": "executing", "render": "rendering",
+            "diff": "comparing runs"}[args.step]
+    target = {"prepare": getattr(args, "out", None), "execute": getattr(args, "notebook", None),
+              "render": getattr(args, "out", None)}.get(args.step)
+    what = f"{step} {_rel(target)}" if target is not None else step
     try:
         if args.step == "prepare":
             prepare(args.params, args.out, args.data_dir)
@@ -220,7 +304,51 @@ def main(argv: list[str] | None = None) -> int:
     except (BuildError, ValueError) as exc:  # ParameterError, DataValidationError, ReportError
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"error: {what}: {_os_error(exc)}", file=sys.stderr)
+        return 1
+    except subprocess.TimeoutExpired as exc:
+        print(f"error: {what}: {Path(str(exc.cmd[0])).name} did not finish within "
+              f"{exc.timeout:g} s and was stopped; run make again, and if it happens again "
+              "look for what makes it hang", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"error: {what}: interrupted", file=sys.stderr)
+        return 130
+    except _Terminated:
+        print(f"error: {what}: stopped (SIGTERM)", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    except Exception as exc:  # a defect of the build itself: say where, keep the output short
+        if os.environ.get("EVTREPORT_DEBUG"):
+            raise
+        print(f"error: {what}: unexpected {type(exc).__name__}: {str(exc)[:500]} (this is a "
+              "bug in the build; EVTREPORT_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
     return 0
+
+
+class _Terminated(BaseException):
+    pass
+
+
+def _terminated(signum, frame):
+    raise _Terminated()
+
+
+def _os_error(exc: OSError) -> str:
+    """'<path>: <what went wrong>; <what to do>' for an operating-system error."""
+    path = f"{exc.filename}: " if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        return f"{path}no space left on the device; free some disk space and run make again"
+    if exc.errno == errno.EDQUOT:
+        return f"{path}disk quota exceeded; free some space and run make again"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return (f"{path}permission denied; check that you may read and write there "
+                "(ls -ld the directory), or build into another directory")
+    if exc.errno == errno.EROFS:
+        return f"{path}the file system is read-only; build into a writable directory"
+    return f"{path}{reason}"
 
 
 if __name__ == "__main__":

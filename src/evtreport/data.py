@@ -7,9 +7,13 @@ DataFrames or raises :class:`DataValidationError` listing *all* problems at once
 Line numbers are physical lines of the file (header = line 1), also with quoted
 multi-line fields.
 
-Encoding policy: the files are curated by hand and must stay diff-clean, so a UTF-8
-byte-order mark and Windows (CRLF) line endings are *rejected* with a message saying how
-to fix them (the rest of the file is still checked, as if they had been removed).
+Encoding: UTF-8. A byte-order mark and Windows (CRLF) line endings, as spreadsheet programs
+write them ("CSV UTF-8"), are accepted and normalised on read; bytes that are not UTF-8 are
+an error naming the line.
+
+Files: every file in ``REQUIRED_FILES`` must exist and hold at least one data row; any other
+entry of the data directory except ``DOCUMENTATION`` is an error, so nothing unvalidated is
+ever taken (or checksummed) as data.
 
 Command line: ``python -m evtreport.data [DATA_DIR]`` prints ``data OK: N files, M rows``
 or every error on stderr and exits 1.
@@ -65,10 +69,13 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     "risk_of_bias": ("row_id", "study", "tool", "outcome", "domain", "judgement", "source_id",
                      "location", "quote", "rationale", "notes"),
 }
-REQUIRED_FILES = ("sources", "outcomes", "effects", "distributions", "baseline", "quotes")
-# validated when present; an empty DataFrame otherwise
-OPTIONAL_FILES = ("claims", "claim_checks", "design_limits", "spin_strategies", "trials",
+REQUIRED_FILES = ("sources", "outcomes", "effects", "distributions", "baseline", "claims",
+                  "claim_checks", "design_limits", "spin_strategies", "quotes", "trials",
                   "risk_of_bias")
+#: Other files the data directory holds: read by evtreport.vocab, or documentation.
+NON_TABLE_FILES = ("vocabulary.csv",)
+#: What else the data directory may hold: documentation, never read as data.
+DOCUMENTATION = ("README.md", "notes")
 
 COHORTS = ("DMVO", "ICASS-M1")
 SOURCE_COHORTS = ("DMVO", "ICASS-M1", "both")
@@ -406,6 +413,7 @@ class _Table:
     rows: list[dict[str, str]]          # header column -> raw text
     lines: list[int]                     # physical start line of each row
     parsed: list[dict[str, object]]      # schema column -> typed value (None = empty)
+    complete: bool = True                # False when reading stopped early (malformed CSV)
 
 
 class _Collector:
@@ -438,25 +446,17 @@ def _read_text(path: Path, display: str, err: _Collector) -> str | None:
                 "file is empty (it needs at least the header row: "
                 f"{','.join(SCHEMA[path.stem])})")
         return None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        err.add(display, 1, None,
-                "file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without "
-                "BOM (e.g. sed -i '1s/^\\xEF\\xBB\\xBF//' FILE)")
+    if raw.startswith(b"\xef\xbb\xbf"):  # "CSV UTF-8" of spreadsheet programs
         raw = raw[3:]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         err.add(display, line, None,
-                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8")
+                f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8 "
+                "(in a spreadsheet program: 'CSV UTF-8')")
         text = raw.decode("utf-8", errors="replace")
     if "\r" in text:
-        physical = text.split("\n")
-        crlf = [i + 1 for i, ln in enumerate(physical) if ln.endswith("\r")]
-        if crlf:
-            err.add(display, crlf[0], None,
-                    f"Windows (CRLF) line endings on {len(crlf)} line(s), first here; "
-                    "convert to LF (e.g. dos2unix FILE, or sed -i 's/\\r$//' FILE)")
         text = text.replace("\r\n", "\n")
         if "\r" in text:
             line = text[: text.index("\r")].count("\n") + 1
@@ -466,7 +466,9 @@ def _read_text(path: Path, display: str, err: _Collector) -> str | None:
     return text
 
 
-def _parse_csv(text: str, display: str, err: _Collector) -> tuple[list[list[str]], list[int]]:
+def _parse_csv(text: str, display: str,
+               err: _Collector) -> tuple[list[list[str]], list[int], bool]:
+    """Records, the physical start line of each, and whether the whole file was read."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[list[str]] = []
     starts: list[int] = []
@@ -480,8 +482,15 @@ def _parse_csv(text: str, display: str, err: _Collector) -> tuple[list[list[str]
             records.append(rec)
             starts.append(start)
     except csv.Error as exc:
-        err.add(display, prev + 1, None, f"malformed CSV ({exc}); check the quoting")
-    return records, starts
+        limit = csv.field_size_limit()
+        if "field larger than field limit" in str(exc):
+            msg = (f"a field is longer than {limit} characters, the limit for one cell (a "
+                   "quote opened but never closed?); the rest of the file was not read")
+        else:
+            msg = f"malformed CSV ({exc}); check the quoting; the rest of the file was not read"
+        err.add(display, prev + 1, None, msg)
+        return records, starts, False
+    return records, starts, True
 
 
 def _check_header(name: str, header: list[str], display: str, err: _Collector) -> None:
@@ -566,14 +575,19 @@ def _read_table(name: str, path: Path, display: str, err: _Collector) -> _Table 
     text = _read_text(path, display, err)
     if text is None:
         return None
-    records, starts = _parse_csv(text, display, err)
+    records, starts, complete = _parse_csv(text, display, err)
     if not records:
-        err.add(display, None, None, "no header row")
+        if complete:
+            err.add(display, None, None, "no header row")
         return None
     header = records[0]
     _check_header(name, header, display, err)
+    if len(records) == 1 and complete:
+        err.add(display, None, None, "no data rows: the file holds only its header, and every "
+                f"data file needs at least one row (the required files: "
+                f"{', '.join(f + '.csv' for f in REQUIRED_FILES)})")
     spec = COLUMNS[name]
-    table = _Table(name, display, header, [], [], [])
+    table = _Table(name, display, header, [], [], [], complete)
     for rec, line in zip(records[1:], starts[1:]):
         if len(rec) != len(header):
             err.add(display, line, None,
@@ -741,6 +755,11 @@ _ROW_RULES = {"outcomes": _rules_outcomes, "effects": _rules_effects,
 # --------------------------------------------------------------------------- cross-file
 
 def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
+    # A reference into a file that is missing or was not read to its end is not checked:
+    # its error is already reported, and "unknown id" errors would be false.
+    def whole(name: str) -> bool:
+        return name in tables and tables[name].complete
+
     # unique ids within each file, and row_ids unique across outcomes + effects
     seen_any: dict[str, tuple[str, int]] = {}
     for name, idcol in (("sources", "source_id"), ("outcomes", "row_id"), ("effects", "row_id"),
@@ -768,7 +787,7 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
                     seen_any[v] = (t.display, line)  # type: ignore[assignment]
     src = tables.get("sources")
     cohorts = ({r["source_id"]: r["cohort"] for r in src.parsed if r["source_id"]}
-               if src else None)
+               if whole("sources") else None)
     for name in ("outcomes", "effects", "distributions", "baseline", "quotes"):
         t = tables.get(name)
         if t is None or cohorts is None:
@@ -783,7 +802,7 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
                 err.add(t.display, line, "cohort",
                         f"cohort {r['cohort']!r} differs from the source's cohort {cohorts[sid]!r}")
     claims = tables.get("claims")
-    if claims is not None:
+    if claims is not None and whole("outcomes") and whole("effects"):
         rows = set(seen_any)
         for r, line in zip(claims.parsed, claims.lines):
             for col in ("cited_source_id", "document"):
@@ -796,8 +815,12 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
                     if ref not in rows:
                         err.add(claims.display, line, col,
                                 f"unknown row_id {ref!r} (not in outcomes.csv or effects.csv)")
-    _check_trials_and_rob(tables, err)
-    _claim_check_rules(tables, cohorts, err)
+    if whole("sources"):
+        _check_trials_and_rob(tables, err)
+    claim_files = ("claims", "claim_checks", "design_limits", "spin_strategies")
+    if all(whole(n) for n in ("outcomes", "effects", "baseline") + claim_files) and \
+            all(tables[n].parsed for n in claim_files):
+        _claim_check_rules(tables, cohorts, err)
 
 
 # --------------------------------------------------------------------------- trials, risk of bias
@@ -1089,11 +1112,26 @@ def _load(data_dir: str | Path | None) -> tuple[Dataset | None, list[DataError]]
     if not ddir.is_dir():
         err.add(str(ddir), None, None, "data directory not found")
         return None, err.errors
-    for name in REQUIRED_FILES + OPTIONAL_FILES:
+    known = {f"{n}.csv" for n in REQUIRED_FILES} | set(NON_TABLE_FILES) | set(DOCUMENTATION)
+    try:
+        entries = sorted(p.name for p in ddir.iterdir())
+    except OSError as exc:
+        err.add(str(ddir), None, None, f"cannot list the data directory ({exc.strerror})")
+        entries = []
+    for name in entries:
+        if name not in known:
+            err.add(f"{ddir.name}/{name}", None, None,
+                    "unknown file in the data directory: it would be neither validated nor "
+                    "used; move it out of the directory (the data files are "
+                    f"{', '.join([f + '.csv' for f in REQUIRED_FILES] + list(NON_TABLE_FILES))}; "
+                    f"besides them only {' and '.join(DOCUMENTATION)} may be there)")
+    try:
+        vocab.terms(ddir)
+    except vocab.VocabularyError as exc:
+        err.add(f"{ddir.name}/{vocab.FILE}", None, None, str(exc).split(": ", 1)[-1])
+    for name in REQUIRED_FILES:
         path = ddir / f"{name}.csv"
         display = f"{ddir.name}/{name}.csv"
-        if name in OPTIONAL_FILES and not path.exists():
-            continue
         t = _read_table(name, path, display, err)
         tables[name] = t
         if t is not None:
@@ -1101,7 +1139,7 @@ def _load(data_dir: str | Path | None) -> tuple[Dataset | None, list[DataError]]
             if name in _ROW_RULES:
                 _ROW_RULES[name](t, err)
     _cross_checks({k: v for k, v in tables.items() if v is not None}, err)
-    order = {f"{ddir.name}/{n}.csv": i for i, n in enumerate(REQUIRED_FILES + OPTIONAL_FILES)}
+    order = {f"{ddir.name}/{n}.csv": i for i, n in enumerate(REQUIRED_FILES)}
     errors = sorted(err.errors, key=lambda e: (order.get(e.file, -1), e.line or 0))
     ds = Dataset(**{n: _to_frame(n, tables.get(n)) for n in SCHEMA}, files=files, data_dir=ddir,
                  raw={n: _to_raw_frame(n, tables.get(n)) for n in SCHEMA})

@@ -141,15 +141,44 @@ def validate(values: dict[str, Any], *, source: str = "parameters",
     return completed
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key, first: int, second: int):
+        self.key, self.first, self.second = key, first, second
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (YAML would keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    if key in seen:
+                        raise _DuplicateKey(key, seen[key], line)
+                except TypeError:  # an unhashable key: SafeLoader reports it below
+                    continue
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load(path: str | Path, *, known_sources: set[str] | None = None) -> dict[str, Any]:
     """Read and validate a YAML parameter file (an empty file means all defaults)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParameterError(f"{path}: not valid UTF-8 (byte 0x{exc.object[exc.start]:02x}); "
+                             "save the parameter file as UTF-8") from None
     except OSError as exc:
         raise ParameterError(f"{path}: cannot read parameter file ({exc.strerror})") from None
     try:
-        values = yaml.safe_load(text)
+        values = yaml.load(text, Loader=_StrictLoader)
+    except _DuplicateKey as dup:
+        raise ParameterError(f"{path}: parameter {str(dup.key)!r} is given twice (lines "
+                             f"{dup.first} and {dup.second}); keep one of them") from None
     except yaml.YAMLError as exc:
         raise ParameterError(f"{path}: not valid YAML: {exc}") from None
     return validate({} if values is None else values, source=str(path),

@@ -35,27 +35,49 @@ def sha256(path: str | Path) -> str:
 
 
 def data_checksums(data_dir: str | Path | None = None) -> dict[str, str]:
-    """SHA-256 of every CSV in data/ (relative path -> hex digest), sorted by path."""
+    """SHA-256 of every data file (relative path -> hex digest), sorted by path."""
+    from .data import NON_TABLE_FILES, REQUIRED_FILES
+
     data_dir = Path(data_dir) if data_dir else DATA_DIR
-    return {str(p.relative_to(data_dir.parent)): sha256(p)
-            for p in sorted(data_dir.glob("*.csv"))}
+    files = [data_dir / f"{n}.csv" for n in REQUIRED_FILES] + [data_dir / n for n in NON_TABLE_FILES]
+    return {str(p.relative_to(data_dir.parent)): sha256(p) for p in sorted(files)}
+
+
+#: What the build writes into the checkout; never an input, so never "changes".
+BUILD_OUTPUTS = ("report", "build")
 
 
 def git_commit(root: str | Path = ROOT) -> str:
-    """Short commit hash, with '+changes' when the working tree differs from it."""
+    """Short hash of the commit the report's inputs come from, '+changes' when they differ.
+
+    That is the latest commit that changed anything but the build's outputs, so that
+    committing a rebuilt report (which changes only report/) leaves what a rebuild prints,
+    and so the rebuilt report itself, byte-identical. Uncommitted edits of tracked files
+    and new untracked (not ignored) files count as changes; report/ and build/ never do.
+    """
+    outside = ["--", ".", *(f":(exclude){p}" for p in BUILD_OUTPUTS)]
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=root,
-                                capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    return commit + ("+changes" if dirty.strip() else "")
+        head = git("rev-parse", "--verify", "HEAD")
+        if head.returncode != 0:
+            return "unknown (not a git checkout)"
+        commit = git("log", "-1", "--format=%H", "HEAD", *outside).stdout.strip()
+        # With merges, history simplification may name a commit whose inputs differ.
+        if not commit or git("diff", "--quiet", commit, "HEAD", *outside).returncode != 0:
+            commit = head.stdout.strip()
+        short = git("rev-parse", "--short=10", commit).stdout.strip()
+        status = git("status", "--porcelain", "--untracked-files=normal", *outside)
+    except OSError:
+        return "unknown (git is not installed)"
+    return short + ("+changes" if status.stdout.strip() else "")
 
 
 def source_date_epoch(root: str | Path = ROOT) -> int | None:
     """The time to stamp on built files: SOURCE_DATE_EPOCH when set (the reproducible-builds
-    convention), else the commit time of HEAD; None outside a git checkout."""
+    convention), else the time of the commit the inputs come from; None outside a git checkout."""
     value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if value:
         if not value.isdigit():
@@ -63,7 +85,10 @@ def source_date_epoch(root: str | Path = ROOT) -> int | None:
                              f"since 1970, got {value!r}")
         return int(value)
     try:
-        out = subprocess.run(["git", "log", "-1", "--format=%ct", "HEAD"], cwd=root,
+        # the commit the inputs come from (as git_commit), so committing a rebuilt report
+        # does not change the date printed into the next build
+        out = subprocess.run(["git", "log", "-1", "--format=%ct", "--", ".",
+                              *(f":(exclude){p}" for p in BUILD_OUTPUTS)], cwd=root,
                              capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
