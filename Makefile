@@ -2,7 +2,8 @@
 #   make report                           build report/ (index.html, report.pdf, results.csv)
 #   make report PARAMS=params/strict.yaml build a reviewer run into report/runs/strict/
 #   make test                             run every test
-#   make diff A=default B=strict          estimates that differ between two runs
+#   make diff A=default B=strict          what differs between two runs (DIFF_ALL=1, DIFF_CSV=1)
+#   make lab                              JupyterLab on localhost, project kernel, notebooks/
 # Both `report` and `test` set up what they need: the virtual environment (.venv, from
 # requirements.lock) and, when missing, the Debian packages (chromium; R for the tests).
 
@@ -92,7 +93,7 @@ test: $(STAMP) | $(CHROMIUM) $(RSCRIPT)
 A ?= default
 B ?= strict
 diff: $(STAMP)
-	@$(PY) -m evtreport.build diff $(A) $(B)
+	@DIFF_ALL="$(DIFF_ALL)" DIFF_CSV="$(DIFF_CSV)" $(PY) -m evtreport.build diff $(A) $(B)
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_meta.py

@@ -56,8 +56,14 @@ def test_reviewer_run_with_mrs_0_1_changes_only_the_favourable_estimates(fresh_b
                             str(fresh_build / "report"), str(out)],
                            capture_output=True, text=True, cwd=ROOT)
     assert shown.returncode == 0
-    assert f"{len(changed)} estimate(s) differ" in shown.stdout
-    assert "icass.series.favourable" in shown.stdout
+    assert "Parameters that differ:\n  favourable_mrs_max: 2 -> 1\n" in shown.stdout
+    assert "86.4% [66.7–95.3] (19/22)  ->  59.1% [38.7–76.7] (13/22)" in shown.stdout
+    # the run's own HTML says the same at its top
+    page = (out / "index.html").read_text(encoding="utf-8")
+    top = page[:page.index('class="evt-toc"')]
+    assert "Changes since the published report" in top
+    assert "<code>favourable_mrs_max</code> (2 → 1)" in top
+    assert "<td>86.4% [66.7–95.3] (19/22)</td><td>59.1% [38.7–76.7] (13/22)</td>" in top
 
 
 @pytest.fixture

@@ -210,8 +210,19 @@ def _toc_block(toc, listing) -> str:
             f'{lst("table", "List of tables")}</nav>')
 
 
+def _data_block(data: dict[str, Any] | None) -> str:
+    """Names the data folder when a run did not read the project's data/."""
+    if not data or data.get("project_data", True):
+        return ""
+    return (f'<p class="evt-datainfo"><strong>Data folder:</strong> '
+            f'<code>{html.escape(data["folder"])}/</code>, not the project\'s <code>data/</code>. '
+            f'SHA-256 of its CSV files (<code>LC_ALL=C sha256sum *.csv | sha256sum</code> in '
+            f'that folder): <code class="evt-checksum">{html.escape(data["sha256"])}</code>.</p>')
+
+
 def postprocess(page: str, *, title: str, subtitle: str, run_name: str, params_file: str,
-                values: dict[str, Any], build_info: str) -> str:
+                values: dict[str, Any], build_info: str, data: dict[str, Any] | None = None,
+                changes: str | None = None) -> str:
     soup = BeautifulSoup(page, "html.parser")
     main = soup.find("main")
     if main is None:
@@ -226,7 +237,7 @@ def postprocess(page: str, *, title: str, subtitle: str, run_name: str, params_f
     header = (f'<header class="evt-titleblock"><h1 class="evt-title">{html.escape(title)}</h1>'
               f'<p class="evt-subtitle">{html.escape(subtitle)}</p>'
               f'<p class="evt-runinfo">Run <strong>{html.escape(run_name)}</strong> · '
-              f'{html.escape(build_info)}</p>'
+              f'{html.escape(build_info)}</p>{_data_block(data)}{changes or ""}'
               f'{_params_block(values, params_file)}</header>{_toc_block(toc, listing)}')
     main.insert(0, BeautifulSoup(header, "html.parser"))
     footer = soup.new_tag("footer", attrs={"class": "evt-footer"})
@@ -246,7 +257,11 @@ def postprocess(page: str, *, title: str, subtitle: str, run_name: str, params_f
 
 
 def build_html(notebooks, *, title: str, subtitle: str, run_name: str, params_file: str,
-               values: dict[str, Any], build_info: str) -> str:
+               values: dict[str, Any], build_info: str, data: dict[str, Any] | None = None,
+               changes: str | None = None) -> str:
+    """`data`: the run's data folder (provenance.data_folder), named when it is not data/;
+    `changes`: the HTML block of what moved since the published report (evtreport.diff)."""
     merged = merge(notebooks)
     return postprocess(to_html(merged, title), title=title, subtitle=subtitle, run_name=run_name,
-                       params_file=params_file, values=values, build_info=build_info)
+                       params_file=params_file, values=values, build_info=build_info,
+                       data=data, changes=changes)

@@ -274,7 +274,7 @@ def record_table(results, lines: list[dict[str, Any]], prefix: str) -> None:
         results.add(f"icass.{prefix}.{ln['key']}", cohort=COHORT, subgroup=GROUP,
                     outcome=ln["key"].split(".")[-1] if ln["key"].startswith("bl.") else ln["key"],
                     analysis=f"{prefix} rebuilt: percentage recomputed from count/total",
-                    measure="proportion", estimate=ln["count"] / ln["total"],
+                    level="derived", measure="proportion", estimate=ln["count"] / ln["total"],
                     events=ln["count"], total=ln["total"],
                     method=("printed " + (f"{ln['printed_pct']:g}%" if ln["printed_pct"] is not None
                                           else "without percentage") + "; " + ln["check"]),
@@ -768,8 +768,8 @@ def record_loo(results, ca: ComparatorAnalysis, loo: pd.DataFrame) -> None:
         results.add(f"icass.comparators.{ca.family}.loo.{r['source_id']}", cohort=COHORT,
                     outcome="/".join(ca.outcomes),
                     analysis=f"leave-one-out: pooled comparator rate without {r['omitted']}",
-                    measure="proportion", estimate=r["estimate"], ci_low=r["ci_low"],
-                    ci_high=r["ci_high"], pi_low=r["pi_low"], pi_high=r["pi_high"],
+                    level="sensitivity", measure="proportion", estimate=r["estimate"],
+                    ci_low=r["ci_low"], ci_high=r["ci_high"], pi_low=r["pi_low"], pi_high=r["pi_high"],
                     k_studies=int(r["k"]), tau2=r["tau2"], i2=r["i2"],
                     method=ca.res.method_text, sources=";".join(
                         s for s in ca.used["source_id"] if s != r["source_id"]))
