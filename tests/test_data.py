@@ -326,7 +326,7 @@ def test_unknown_outcome_name_says_how_to_extend(ddir):
     line = set_cell(ddir / "outcomes.csv", OUT, "outcome", "good_outcome")
     err = one_error(ddir)
     assert err.startswith(f"data/outcomes.csv:{line}: column 'outcome': expected one of: reperfusion, ")
-    assert "add new outcome names to OUTCOMES" in err
+    assert "add new outcome names to the categories and enum of the outcome fields in data/datapackage.json" in err
 
 
 def test_cohort_must_match_source(ddir):

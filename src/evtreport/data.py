@@ -1,6 +1,6 @@
 """Load and validate the curated data files in ``data/``.
 
-The files and their columns are fixed (see ``SCHEMA`` and data/README.md). ``load_dataset``
+The files and their columns are those of data/datapackage.json (``SCHEMA``, ``COLUMNS``). ``load_dataset``
 reads every file, checks it completely and either returns a :class:`Dataset` of typed pandas
 DataFrames or raises :class:`DataValidationError` listing *all* problems at once, each as
 ``data/outcomes.csv:14: column 'events': expected a non-negative integer, got '-3'``.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import sys
@@ -28,92 +29,40 @@ from typing import Sequence
 
 import pandas as pd
 
-from .paths import DATA_DIR
+from .paths import DATA_DIR, ROOT
 
 # --------------------------------------------------------------------------- schema
+#
+# The files, their columns, types, constraints, vocabularies and keys are described once, in
+# data/datapackage.json (a Frictionless Data Package with a Table Schema per file), which
+# people using R, Excel or another tool read too. Everything below is read from it; the code
+# keeps only the value formats it knows how to check (FORMATS) and the rules that span
+# several columns or files.
 
-SCHEMA: dict[str, tuple[str, ...]] = {
-    "sources": ("source_id", "authors", "year", "title", "journal", "volume_pages", "doi",
-                "pmid", "url", "design", "cohort", "notes", "label"),
-    "outcomes": ("row_id", "source_id", "cohort", "subgroup", "arm", "outcome", "definition",
-                 "timepoint", "events", "total", "reported_percent", "reported_ci_low",
-                 "reported_ci_high", "estimate_type", "count_status", "location", "quote",
-                 "notes"),
-    "effects": ("row_id", "source_id", "cohort", "subgroup", "outcome", "definition",
-                "timepoint", "comparison", "measure", "estimate", "ci_low", "ci_high",
-                "p_value", "adjusted", "location", "quote", "notes"),
-    "distributions": ("row_id", "source_id", "cohort", "subgroup", "arm", "scale", "timepoint",
-                      "grade", "count", "total", "reported_percent", "count_status", "location",
-                      "quote"),
-    "baseline": ("row_id", "source_id", "cohort", "subgroup", "arm", "variable", "statistic",
-                 "value", "sd", "low", "high", "count", "total", "reported_percent", "unit",
-                 "location", "quote"),
-    "claims": ("claim_id", "section", "claim", "cited_ref", "cited_source_id", "topic",
-               "supporting_rows", "contradicting_rows", "verdict", "rationale"),
-}
-REQUIRED_FILES = ("sources", "outcomes", "effects", "distributions", "baseline")
-OPTIONAL_FILES = ("claims",)  # validated when present; an empty DataFrame otherwise
+PACKAGE = ROOT / "data" / "datapackage.json"
 
-COHORTS = ("DMVO", "ICASS-M1")
-SOURCE_COHORTS = ("DMVO", "ICASS-M1", "both")
-DESIGNS = ("RCT", "meta-analysis", "prospective cohort", "retrospective cohort", "registry",
-           "post-hoc pooled analysis", "protocol", "guideline", "Q&A summary",
-           "conference presentation")
-ARMS = ("EVT", "medical", "all")
-ESTIMATE_TYPES = ("observed", "pooled")
-COUNT_STATUSES = ("reported", "derived", "percent_only")
-DIST_COUNT_STATUSES = COUNT_STATUSES
-MEASURES = ("common OR", "adjusted common OR", "OR", "adjusted OR", "risk ratio",
-            "adjusted rate ratio", "hazard ratio", "adjusted hazard ratio", "risk difference")
-RATIO_MEASURES = tuple(m for m in MEASURES if m != "risk difference")
-ADJUSTED = ("yes", "no")
-SCALES: dict[str, tuple[str, ...]] = {
-    "mRS": ("0", "1", "2", "3", "4", "5", "6"),
-    "mTICI": ("0", "1", "2a", "2b", "2c", "3"),
-}
-STATISTICS = ("mean_sd", "median_iqr", "median_range", "mean_range", "count")
-VERDICTS = ("supported", "partly supported", "contradicted", "not verifiable")
-
-#: Vocabulary of outcome names (outcomes.csv and effects.csv ``outcome``) with meanings.
-#: Extend it here AND in data/README.md when a source reports another outcome.
-OUTCOMES: dict[str, str] = {
-    "reperfusion": "successful reperfusion/revascularization as the source defines it (usually mTICI 2b-3)",
-    "recanalization": "successful recanalization as the source words it (definition in `definition`)",
-    "mrs_0_1": "excellent outcome, modified Rankin Scale 0-1",
-    "mrs_0_2": "functional independence / favourable outcome explicitly defined as mRS 0-2",
-    "mrs_0_3": "mRS 0-3",
-    "mrs_shift": "ordinal shift across the mRS distribution (common odds ratio)",
-    "functional_independence": "'functional independence' where the text read gives no mRS cut-off (usually mRS 0-2)",
-    "favorable_outcome": "'favorable outcome' where the text read gives no mRS cut-off",
-    "mortality_90d": "death by 90 days / 3 months",
-    "mortality": "death at another or an unstated timepoint (see `timepoint`)",
-    "sich": "symptomatic intracranial haemorrhage (definition in `definition`)",
-    "any_ich": "any intracranial haemorrhage",
-    "periprocedural_complication": "any periprocedural / perioperative complication",
-    "hemorrhagic_complication": "haemorrhagic complication (not necessarily symptomatic)",
-    "thromboembolic_complication": "thromboembolic complication, incl. reocclusion",
-    "restenosis": "restenosis / worsening stenosis at angiographic follow-up",
-    "angiographic_followup": "angiographic follow-up available",
-    "bridging_ivt": "intravenous thrombolysis before EVT (bridging)",
-    "direct_evt": "EVT without prior intravenous thrombolysis",
-    "general_anesthesia": "procedure under general anaesthesia",
-    "rescue_treatment": "any rescue treatment (angioplasty, stenting, GP IIb/IIIa inhibitor ...)",
-    "rescue_stenting": "rescue balloon angioplasty and/or stent implantation (stenting)",
-    "rescue_angioplasty_alone": "rescue balloon angioplasty without stenting",
-    "staged_stenting": "stenting in a later, planned procedure",
-    "failed_first_evt": "failed recanalization at the first EVT",
+# Value formats: each is a Table Schema type with its constraints. Every field of the package
+# must be one of these (or a string with an ``enum``); its ``required`` constraint and its
+# ``enum`` are the field's own.
+FORMATS: dict[str, dict[str, object]] = {
+    "text": {"type": "string"},
+    "slug": {"type": "string", "pattern": r"[a-z0-9][a-z0-9._-]*"},
+    "int": {"type": "integer", "minimum": 0},
+    "year": {"type": "integer", "minimum": 1900, "maximum": 2100},
+    "pmid": {"type": "string", "pattern": r"[0-9]+"},
+    "doi": {"type": "string", "pattern": r"10\.\d{4,9}/\S+"},
+    "url": {"type": "string", "pattern": r"https?://\S+"},
+    "decimal": {"type": "number"},
+    "percent": {"type": "number", "minimum": 0, "maximum": 100},
+    "pvalue": {"type": "string",
+               "pattern": r"(?:<|>|<=|>=)?\s*(?:0(?:\.[0-9]+)?|1(?:\.0+)?|\.[0-9]+)"},
+    "rowrefs": {"type": "string",
+                "pattern": r"[a-z0-9][a-z0-9._-]*(\s*;\s*[a-z0-9][a-z0-9._-]*)*"},
 }
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_INT = re.compile(r"^[0-9]+$")
-_SIGNED_INT = re.compile(r"^-?[0-9]+$")
-_DECIMAL = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
-_PVALUE = re.compile(r"^(?:<|>|<=|>=)?\s*(?:0(?:\.[0-9]+)?|1(?:\.0+)?|\.[0-9]+)$")
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
-# Column kinds: text, slug, int (non-negative), year, pmid, doi, url, decimal, percent,
-# pvalue, rowrefs, enum (with its values). Required columns must be non-empty.
-_T, _S, _I, _D, _P = "text", "slug", "int", "decimal", "percent"
+class DataPackageError(ValueError):
+    """data/datapackage.json cannot be read as the schema of the data files."""
 
 
 @dataclass(frozen=True)
@@ -123,58 +72,91 @@ class _Col:
     values: tuple[str, ...] = ()
 
 
-def _enum(values: Sequence[str], required: bool = True) -> _Col:
-    return _Col("enum", required, tuple(values))
+def _field_kind(where: str, field: dict) -> _Col:
+    cons = dict(field.get("constraints", {}))
+    required = bool(cons.pop("required", False))
+    enum = cons.pop("enum", None)
+    if enum is not None:
+        if field.get("type") != "string" or cons:
+            raise DataPackageError(f"{where}: an enum field must be a plain string")
+        return _Col("enum", required, tuple(enum))
+    shape = {"type": field.get("type", "string"), **cons}
+    for kind, spec in FORMATS.items():
+        if spec == shape:
+            return _Col(kind, required)
+    raise DataPackageError(f"{where}: type/constraints {shape} are none of the formats the "
+                           f"validator checks (FORMATS in src/evtreport/data.py)")
 
 
-COLUMNS: dict[str, dict[str, _Col]] = {
-    "sources": {
-        "source_id": _Col(_S, True), "authors": _Col(_T), "year": _Col("year"),
-        "title": _Col(_T), "journal": _Col(_T), "volume_pages": _Col(_T), "doi": _Col("doi"),
-        "pmid": _Col("pmid"), "url": _Col("url"), "design": _enum(DESIGNS, required=False),
-        "cohort": _enum(SOURCE_COHORTS), "notes": _Col(_T), "label": _Col(_T, True),
-    },
-    "outcomes": {
-        "row_id": _Col(_S, True), "source_id": _Col(_S, True), "cohort": _enum(COHORTS),
-        "subgroup": _Col(_T, True), "arm": _enum(ARMS), "outcome": _enum(tuple(OUTCOMES)),
-        "definition": _Col(_T, True), "timepoint": _Col(_T, True), "events": _Col(_I),
-        "total": _Col(_I), "reported_percent": _Col(_P), "reported_ci_low": _Col(_P),
-        "reported_ci_high": _Col(_P), "estimate_type": _enum(ESTIMATE_TYPES),
-        "count_status": _enum(COUNT_STATUSES), "location": _Col(_T, True),
-        "quote": _Col(_T, True), "notes": _Col(_T),
-    },
-    "effects": {
-        "row_id": _Col(_S, True), "source_id": _Col(_S, True), "cohort": _enum(COHORTS),
-        "subgroup": _Col(_T, True), "outcome": _enum(tuple(OUTCOMES)),
-        "definition": _Col(_T, True), "timepoint": _Col(_T, True),
-        "comparison": _Col(_T, True), "measure": _enum(MEASURES), "estimate": _Col(_D, True),
-        "ci_low": _Col(_D), "ci_high": _Col(_D), "p_value": _Col("pvalue"),
-        "adjusted": _enum(ADJUSTED), "location": _Col(_T, True), "quote": _Col(_T, True),
-        "notes": _Col(_T),
-    },
-    "distributions": {
-        "row_id": _Col(_S, True), "source_id": _Col(_S, True), "cohort": _enum(COHORTS),
-        "subgroup": _Col(_T, True), "arm": _enum(ARMS), "scale": _enum(tuple(SCALES)),
-        "timepoint": _Col(_T, True), "grade": _Col(_T, True), "count": _Col(_I),
-        "total": _Col(_I, True), "reported_percent": _Col(_P),
-        "count_status": _enum(DIST_COUNT_STATUSES), "location": _Col(_T, True),
-        "quote": _Col(_T, True),
-    },
-    "baseline": {
-        "row_id": _Col(_S, True), "source_id": _Col(_S, True), "cohort": _enum(COHORTS),
-        "subgroup": _Col(_T, True), "arm": _enum(ARMS), "variable": _Col(_T, True),
-        "statistic": _enum(STATISTICS), "value": _Col(_D), "sd": _Col(_D), "low": _Col(_D),
-        "high": _Col(_D), "count": _Col(_I), "total": _Col(_I), "reported_percent": _Col(_P),
-        "unit": _Col(_T), "location": _Col(_T, True), "quote": _Col(_T, True),
-    },
-    "claims": {
-        "claim_id": _Col(_S, True), "section": _Col(_T, True), "claim": _Col(_T, True),
-        "cited_ref": _Col(_T), "cited_source_id": _Col(_S), "topic": _Col(_T),
-        "supporting_rows": _Col("rowrefs"), "contradicting_rows": _Col("rowrefs"),
-        "verdict": _enum(VERDICTS), "rationale": _Col(_T, True),
-    },
+def _read_package(path: Path = PACKAGE):
+    try:
+        pkg = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataPackageError(f"{path}: cannot read the data package ({exc})") from None
+    columns: dict[str, dict[str, _Col]] = {}
+    keys: dict[str, str] = {}
+    foreign: dict[str, list[tuple[str, str, str]]] = {}
+    labels: dict[tuple[str, str], dict[str, str]] = {}
+    for res in pkg["resources"]:
+        name = res["name"]
+        if res.get("path") != f"{name}.csv":
+            raise DataPackageError(f"{path}: resource {name!r} must have path '{name}.csv'")
+        schema = res["schema"]
+        columns[name] = {f["name"]: _field_kind(f"{path}: {name}.{f['name']}", f)
+                         for f in schema["fields"]}
+        for f in schema["fields"]:
+            if "categories" in f:
+                labels[(name, f["name"])] = {c["value"]: c["label"] for c in f["categories"]}
+        pk = schema.get("primaryKey", [])
+        keys[name] = pk if isinstance(pk, str) else pk[0]
+        foreign[name] = [(fk["fields"][0] if isinstance(fk["fields"], list) else fk["fields"],
+                          fk["reference"]["resource"],
+                          (fk["reference"]["fields"][0] if isinstance(fk["reference"]["fields"], list)
+                           else fk["reference"]["fields"]))
+                         for fk in schema.get("foreignKeys", [])]
+    return columns, keys, foreign, labels
+
+
+COLUMNS, PRIMARY_KEYS, FOREIGN_KEYS, _LABELS = _read_package()
+SCHEMA: dict[str, tuple[str, ...]] = {name: tuple(cols) for name, cols in COLUMNS.items()}
+REQUIRED_FILES = ("sources", "outcomes", "effects", "distributions", "baseline")
+OPTIONAL_FILES = ("claims",)  # validated when present; an empty DataFrame otherwise
+
+
+def _values(file: str, column: str) -> tuple[str, ...]:
+    return COLUMNS[file][column].values
+
+
+COHORTS = _values("outcomes", "cohort")
+SOURCE_COHORTS = _values("sources", "cohort")
+DESIGNS = _values("sources", "design")
+ARMS = _values("outcomes", "arm")
+ESTIMATE_TYPES = _values("outcomes", "estimate_type")
+COUNT_STATUSES = _values("outcomes", "count_status")
+DIST_COUNT_STATUSES = _values("distributions", "count_status")
+MEASURES = _values("effects", "measure")
+RATIO_MEASURES = tuple(m for m in MEASURES if m != "risk difference")
+ADJUSTED = _values("effects", "adjusted")
+# The grades each scale has (a rule across two columns; the package lists every grade).
+SCALES: dict[str, tuple[str, ...]] = {
+    "mRS": ("0", "1", "2", "3", "4", "5", "6"),
+    "mTICI": ("0", "1", "2a", "2b", "2c", "3"),
 }
-assert all(tuple(COLUMNS[k]) == v for k, v in SCHEMA.items())
+STATISTICS = _values("baseline", "statistic")
+VERDICTS = _values("claims", "verdict")
+#: Vocabulary of outcome names (outcomes.csv and effects.csv ``outcome``) with meanings: the
+#: ``categories`` of the outcome field in data/datapackage.json.
+OUTCOMES: dict[str, str] = _LABELS[("outcomes", "outcome")]
+
+_SLUG = re.compile(FORMATS["slug"]["pattern"])  # type: ignore[arg-type]
+_INT = re.compile(r"^[0-9]+$")
+_SIGNED_INT = re.compile(r"^-?[0-9]+$")
+_DECIMAL = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+_PVALUE = re.compile(FORMATS["pvalue"]["pattern"])  # type: ignore[arg-type]
+_DOI = re.compile(FORMATS["doi"]["pattern"])  # type: ignore[arg-type]
+_URL = re.compile(FORMATS["url"]["pattern"])  # type: ignore[arg-type]
+_PMID = re.compile(FORMATS["pmid"]["pattern"])  # type: ignore[arg-type]
+_T, _S, _I, _D, _P = "text", "slug", "int", "decimal", "percent"
 
 _KIND_DTYPE = {_I: "Int64", "year": "Int64", _D: "float64", _P: "float64"}
 
@@ -402,7 +384,7 @@ def _parse_value(col: _Col, raw: str) -> tuple[object, str | None]:
     if k == _T:
         return raw, None
     if k == _S:
-        if _SLUG.match(raw):
+        if _SLUG.fullmatch(raw):
             return raw, None
         return None, ("expected a lowercase slug (letters a-z, digits, '.', '_', '-'), "
                       f"got {raw!r}")
@@ -415,15 +397,15 @@ def _parse_value(col: _Col, raw: str) -> tuple[object, str | None]:
             return int(raw), None
         return None, f"expected a year (4 digits), got {raw!r}"
     if k == "pmid":
-        if _INT.match(raw):
+        if _PMID.fullmatch(raw):
             return raw, None
         return None, f"expected a PubMed id (digits only), got {raw!r}"
     if k == "doi":
-        if _DOI.match(raw):
+        if _DOI.fullmatch(raw):
             return raw, None
         return None, f"expected a DOI like 10.1234/abc (no https://doi.org/ prefix), got {raw!r}"
     if k == "url":
-        if raw.startswith(("http://", "https://")) and " " not in raw:
+        if _URL.fullmatch(raw):
             return raw, None
         return None, f"expected a URL starting with http:// or https://, got {raw!r}"
     if k in (_D, _P):
@@ -435,12 +417,12 @@ def _parse_value(col: _Col, raw: str) -> tuple[object, str | None]:
             return None, f"expected a percentage between 0 and 100, got {raw!r}"
         return val, None
     if k == "pvalue":
-        if _PVALUE.match(raw):
+        if _PVALUE.fullmatch(raw):
             return raw, None
         return None, f"expected a p-value between 0 and 1, optionally with <, e.g. 0.024 or <0.01; got {raw!r}"
     if k == "rowrefs":
         parts = [p.strip() for p in raw.split(";")]
-        bad = [p for p in parts if not _SLUG.match(p)]
+        bad = [p for p in parts if not _SLUG.fullmatch(p)]
         if bad:
             return None, f"expected semicolon-separated row_ids, got {raw!r}"
         return parts, None
@@ -448,7 +430,8 @@ def _parse_value(col: _Col, raw: str) -> tuple[object, str | None]:
         if raw in col.values:
             return raw, None
         return None, f"expected one of: {', '.join(col.values)}; got {raw!r}" + (
-            " (add new outcome names to OUTCOMES in src/evtreport/data.py and to data/README.md)"
+            " (add new outcome names to the categories and enum of the outcome fields in "
+            "data/datapackage.json, then run `python -m evtreport.datapackage --readme`)"
             if col.values == tuple(OUTCOMES) else "")
     raise AssertionError(k)  # pragma: no cover
 
@@ -632,10 +615,9 @@ _ROW_RULES = {"outcomes": _rules_outcomes, "effects": _rules_effects,
 # --------------------------------------------------------------------------- cross-file
 
 def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
-    # unique ids within each file, and row_ids unique across outcomes + effects
+    # the package's primary keys are unique, and row_ids unique across outcomes + effects
     seen_any: dict[str, tuple[str, int]] = {}
-    for name, idcol in (("sources", "source_id"), ("outcomes", "row_id"), ("effects", "row_id"),
-                        ("distributions", "row_id"), ("baseline", "row_id"), ("claims", "claim_id")):
+    for name, idcol in PRIMARY_KEYS.items():
         t = tables.get(name)
         if t is None:
             continue
@@ -654,30 +636,34 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
                     err.add(t.display, line, idcol, f"row_id {v!r} also used in {f0}:{l0}")
                 else:
                     seen_any[v] = (t.display, line)  # type: ignore[assignment]
-    src = tables.get("sources")
-    cohorts = ({r["source_id"]: r["cohort"] for r in src.parsed if r["source_id"]}
-               if src else None)
-    for name in ("outcomes", "effects", "distributions", "baseline"):
+    # the package's foreign keys resolve
+    for name, fks in FOREIGN_KEYS.items():
         t = tables.get(name)
-        if t is None or cohorts is None:
+        for col, ref_name, ref_col in fks:
+            ref = tables.get(ref_name)
+            if t is None or ref is None:
+                continue
+            known = {r[ref_col] for r in ref.parsed if r[ref_col] is not None}
+            for r, line in zip(t.parsed, t.lines):
+                if r[col] is not None and r[col] not in known:
+                    err.add(t.display, line, col,
+                            f"unknown {ref_col} {r[col]!r} (not in {ref_name}.csv)")
+    # a row's cohort agrees with its source's
+    src = tables.get("sources")
+    cohorts = {r["source_id"]: r["cohort"] for r in src.parsed if r["source_id"]} if src else {}
+    for name, fks in FOREIGN_KEYS.items():
+        t = tables.get(name)
+        if t is None or ("source_id", "sources", "source_id") not in fks or "cohort" not in SCHEMA[name]:
             continue
         for r, line in zip(t.parsed, t.lines):
             sid = r["source_id"]
-            if sid is None:
-                continue
-            if sid not in cohorts:
-                err.add(t.display, line, "source_id", f"unknown source_id {sid!r} (not in sources.csv)")
-            elif r["cohort"] and cohorts[sid] not in (None, "both", r["cohort"]):
+            if sid in cohorts and r["cohort"] and cohorts[sid] not in (None, "both", r["cohort"]):
                 err.add(t.display, line, "cohort",
                         f"cohort {r['cohort']!r} differs from the source's cohort {cohorts[sid]!r}")
     claims = tables.get("claims")
     if claims is not None:
         rows = set(seen_any)
         for r, line in zip(claims.parsed, claims.lines):
-            sid = r["cited_source_id"]
-            if sid is not None and cohorts is not None and sid not in cohorts:
-                err.add(claims.display, line, "cited_source_id",
-                        f"unknown source_id {sid!r} (not in sources.csv)")
             for col in ("supporting_rows", "contradicting_rows"):
                 for ref in r[col] or []:  # type: ignore[union-attr]
                     if ref not in rows:
