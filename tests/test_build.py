@@ -1,5 +1,6 @@
 """The whole build: reproducibility, incrementality, and failures that leave the report intact."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -23,6 +24,11 @@ def test_fresh_build_publishes_every_output(fresh_build):
     out = fresh_build / "report"
     assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
     assert (out / "index.html").stat().st_size > 10_000
+    # what the run was built from, and the reference list for reference managers
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["data"]["folder"] == "data" and record["parameters"]["ci_method"] == "wilson"
+    assert json.loads((out / "references.json").read_text(encoding="utf-8"))[0]["id"]
+    assert "@article{escape-mevo-2025," in (out / "references.bib").read_text(encoding="utf-8")
     assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == sorted(
         p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert not list(out.glob(".staging-*")), "the staging directory was left behind"

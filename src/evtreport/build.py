@@ -121,7 +121,8 @@ def print_pdf(html_file: Path, pdf_file: Path) -> None:
 
 
 def render(run_name: str, params_file: Path, out_dir: Path, notebooks: list[Path]) -> None:
-    from . import diff, provenance
+    from . import data as data_mod
+    from . import diff, provenance, references
 
     values = yaml.safe_load(params_file.read_text(encoding="utf-8"))
     shown_params = values.pop("params_file", _rel(params_file))
@@ -141,6 +142,9 @@ def render(run_name: str, params_file: Path, out_dir: Path, notebooks: list[Path
                           changes=diff.reviewer_block(run_name, record, rows))
         (staging / "index.html").write_text(page, encoding="utf-8")
         (staging / "run.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        sources = data_mod.load_dataset().sources
+        (staging / "references.json").write_text(references.csl_json(sources), encoding="utf-8")
+        (staging / "references.bib").write_text(references.bibtex(sources), encoding="utf-8")
         (staging / "results.csv").write_text(results_mod.to_csv(rows), encoding="utf-8")
         print_pdf(staging / "index.html", staging / "report.pdf")
         (staging / "notebooks").mkdir()
