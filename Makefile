@@ -32,7 +32,7 @@ NOTEBOOKS := $(sort $(wildcard $(NOTEBOOKS_DIR)/*.ipynb))
 EXECUTED := $(patsubst $(NOTEBOOKS_DIR)/%.ipynb,$(BDIR)/executed/%.ipynb,$(NOTEBOOKS))
 DATA_DIR ?= data
 export EVTREPORT_DATA_DIR := $(abspath $(DATA_DIR))
-DATA := $(wildcard $(DATA_DIR)/*.csv)
+DATA := $(wildcard $(DATA_DIR)/*.csv) data/datapackage.json
 SRC := $(shell find src/evtreport -type f -not -path '*/__pycache__/*')
 
 CHROMIUM := /usr/bin/chromium
@@ -41,7 +41,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	apt-get install -y -qq --no-install-recommends
 
-.PHONY: report test venv system-deps diff bench reference lock clean FORCE
+.PHONY: report test venv system-deps diff lab bench reference lock clean FORCE
 .DEFAULT_GOAL := report
 
 report: $(OUT)/index.html
@@ -94,6 +94,15 @@ A ?= default
 B ?= strict
 diff: $(STAMP)
 	@DIFF_ALL="$(DIFF_ALL)" DIFF_CSV="$(DIFF_CSV)" $(PY) -m evtreport.build diff $(A) $(B)
+
+# JupyterLab from the project's venv, on this machine only, opening the chapters with the
+# project's kernel; EVTREPORT_DATA_DIR (DATA_DIR=) reaches the kernel. LAB_ARGS adds options.
+LAB_PORT ?= 8888
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+		--ServerApp.root_dir="$(CURDIR)/$(NOTEBOOKS_DIR)" \
+		--MappingKernelManager.default_kernel_name=$(KERNEL) \
+		$(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True) $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_meta.py

@@ -27,6 +27,7 @@ TEMPLATES = PACKAGE_DIR / "templates"
 CSS = PACKAGE_DIR / "assets" / "report.css"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 _REF = re.compile(r"@(fig|tbl):([a-z0-9][a-z0-9-]*)")
+_LINK = re.compile(r"^#(fig|tbl)-([a-z0-9][a-z0-9-]*)$")
 # In table cells, keep "86.4% [66.7–95.3]" and names such as "ICASS-M1" on one line.
 _NOWRAP = re.compile(r"(\S+ \[[^\]\s]{1,24}(?: to [^\]\s]{1,12})?\]|\b[A-Za-z]+-[A-Za-z0-9]+\b)")
 _KIND = {"fig": ("figure", "Figure"), "tbl": ("table", "Table")}
@@ -127,7 +128,8 @@ def _number_captions(soup, main) -> tuple[dict, list]:
 
 
 def _resolve_refs(soup, main, labels: dict) -> None:
-    """Turn @fig:id / @tbl:id into links; every figure and table must be referred to."""
+    """Turn @fig:id / @tbl:id and links to #fig-id / #tbl-id into "Figure n" / "Table n"
+    links; every figure and table must be referred to."""
     missing, used = set(), set()
     for node in list(main.find_all(string=_REF)):
         if node.find_parent(["code", "pre", "script", "style"]):
@@ -146,6 +148,16 @@ def _resolve_refs(soup, main, labels: dict) -> None:
             last = m.end()
         parts.append(html.escape(node[last:]))
         node.replace_with(BeautifulSoup("".join(parts), "html.parser"))
+    # the readable form: <a href="#fig-id">Figure id</a> (display.readable_refs, Markdown cells)
+    for a in main.find_all("a", href=_LINK):
+        m = _LINK.match(a["href"])
+        key = (_KIND[m.group(1)][0], m.group(2))
+        if key not in labels:
+            missing.add(f"@{m.group(1)}:{m.group(2)}")
+            continue
+        used.add(key)
+        a.string = labels[key][0]
+        a["class"] = "evt-ref"
     if missing:
         raise ReportError("cross-reference(s) to unknown figure/table id: "
                           + ", ".join(sorted(missing)))
