@@ -86,7 +86,7 @@ def test_header_names_the_parameters_that_differ(runs):
     header = out.split("Main estimates")[0]
     assert "Parameters that differ:\n  favourable_mrs_max: 2 -> 1\n" in header
     assert "ci_method" not in header
-    assert "Data folder: the same (data/" in header
+    assert "Data folder: the same, data/ (SHA-256" in header
 
 
 def test_main_estimates_in_the_report_format_grouped_by_chapter(runs):
@@ -137,18 +137,35 @@ def test_csv_lists_every_difference_with_its_level(runs):
     assert by_id["dmvo.obs.new-study.favourable"]["change"] == "only_b"
 
 
-def test_command_line_flags_and_environment(runs):
-    def run(*args, env=None):
-        return subprocess.run([sys.executable, "-m", "evtreport.build", "diff", *args],
-                              capture_output=True, text=True, cwd=ROOT,
-                              env={"PATH": "/usr/bin:/bin", **(env or {})})
+def test_command_line_flags_and_environment(runs, capsys, monkeypatch):
+    def run(*args):
+        code = D.main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
     a, b = str(runs[0]), str(runs[1])
-    assert "sensitivity.dmvo" not in run(a, b).stdout
-    assert "sensitivity.dmvo" in run(a, b, "--all").stdout
-    assert "sensitivity.dmvo" in run(a, b, env={"DIFF_ALL": "1"}).stdout
-    assert run(a, b, "--csv").stdout.startswith(",".join(D.CSV_COLUMNS) + "\n")
-    missing = run(a, str(runs[0].parent / "nowhere"))
-    assert missing.returncode == 1 and "has no results" in missing.stderr
+    assert "sensitivity.dmvo" not in run(a, b)[1]
+    assert "sensitivity.dmvo" in run(a, b, "--all")[1]
+    assert run(a, b, "--csv")[1].startswith(",".join(D.CSV_COLUMNS) + "\n")
+    code, _, err = run(a, str(runs[0].parent / "nowhere"))
+    assert code == 1 and "has no results" in err
+    monkeypatch.setenv("DIFF_ALL", "1")
+    assert "sensitivity.dmvo" in run(a, b)[1]
+    # `make diff` goes through the build's thin subcommand
+    proc = subprocess.run([sys.executable, "-m", "evtreport.build", "diff", a, b, "--all"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and "sensitivity.dmvo" in proc.stdout
+
+
+def test_folder_checksum_is_what_sha256sum_prints(tmp_path):
+    from evtreport import provenance
+    (tmp_path / "b.csv").write_text("x\n")
+    (tmp_path / "a.csv").write_text("y,z\n")
+    (tmp_path / "notes.md").write_text("not data")
+    listing = subprocess.run("LC_ALL=C sha256sum *.csv | sha256sum", shell=True, cwd=tmp_path,
+                             capture_output=True, text=True, check=True).stdout.split()[0]
+    d = provenance.data_folder(tmp_path)
+    assert d["sha256"] == listing and sorted(d["files"]) == ["a.csv", "b.csv"]
+    assert not d["project_data"] and provenance.data_folder(ROOT / "data")["project_data"]
 
 
 def test_data_folder_difference_is_shown(tmp_path):
@@ -173,10 +190,12 @@ def test_changes_block_of_a_reviewer_run_escapes_and_lists_what_moved(runs):
     assert "Changes since the published report" in block
     assert "excellent&lt;b&gt;" in block and "excellent<b>" not in block
     assert "<code>favourable_mrs_max</code> (2 → 1)" in block
-    assert "<td>RR 0.92 [0.79–1.07]</td><td>0.95 [0.82–1.10]</td>" in block
+    assert ('<td class="evt-val">RR 0.92 [0.79–1.07]</td><td class="evt-val">0.95 [0.82–1.10]'
+            '</td>') in block
     assert "2 of the 3 main estimates moved" in block
-    assert "1 sensitivity and 1 derived estimates moved" in block
-    assert "dmvo.obs.new-study.favourable" in block  # only in this run
+    assert '<th colspan="4">ICASS-M1 series</th>' in block and "outcome mrs_0_2 → mrs_0_1" in block
+    assert "Not listed here: 1 sensitivity and 1 derived estimates moved" in block
+    assert "Only in this run: <code>dmvo.obs.new-study.favourable</code>" in block
 
 
 def test_only_the_published_report_itself_has_no_changes_block():

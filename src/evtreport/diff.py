@@ -40,6 +40,8 @@ TEXT_COLUMNS = {"analysis", "method", "cohort", "section", "level"}
 NOTE_COLUMNS = ("outcome", "subgroup", "measure", "sources")
 # Numeric columns that the formatted estimate does not show.
 HIDDEN_NUMERIC = ("pi_low", "pi_high", "tau2", "i2")
+HIDDEN_TEXT = {"pi_low": "prediction interval", "pi_high": "prediction interval", "tau2": "τ²",
+               "i2": "I²"}
 
 
 class DiffError(ValueError):
@@ -271,17 +273,25 @@ def change_texts(c: Change) -> tuple[str, str, str]:
     a = format_estimate(c.a) if c.a else ""
     same_measure = c.a is not None and c.b is not None and _measure(c.a) == _measure(c.b)
     b = format_estimate(c.b, prefix=not same_measure) if c.b else ""
-    notes = [f"{col} {c.a.get(col) or '(none)'} -> {c.b.get(col) or '(none)'}"
+    notes = [_note(col, c.a.get(col, ""), c.b.get(col, ""))
              for col in NOTE_COLUMNS if c.a and c.b and col in c.columns]
     if c.a and c.b:
         b_full = format_estimate(c.b)
-        hidden = [col for col in c.columns
+        hidden = [HIDDEN_TEXT.get(col, col) for col in c.columns
                   if col in HIDDEN_NUMERIC or (a == b_full and col in results_mod.NUMERIC)]
         if hidden:
-            notes.append("changed: " + ", ".join(dict.fromkeys(hidden)))
+            notes.append("also changed: " + ", ".join(dict.fromkeys(hidden)))
         if set(c.columns) <= TEXT_COLUMNS:
             notes.append("text changed: " + ", ".join(c.columns))
     return a, b, "; ".join(notes)
+
+
+def _note(col: str, a: str, b: str) -> str:
+    if col == "sources":
+        sa, sb = set(filter(None, a.split(";"))), set(filter(None, b.split(";")))
+        return "sources " + ", ".join([f"+{x}" for x in sorted(sb - sa)]
+                                      + [f"−{x}" for x in sorted(sa - sb)])
+    return f"{col} {a or '(none)'} -> {b or '(none)'}"
 
 
 def _value(v: Any) -> str:
@@ -335,7 +345,7 @@ def text_report(d: RunDiff, *, show_all: bool = False) -> str:
     if d.data is not None:
         out.append(f"Data folder: {_data_text(d.data[0])} -> {_data_text(d.data[1])}")
     elif a.data:
-        out.append(f"Data folder: the same ({_data_text(a.data)})")
+        out.append(f"Data folder: the same, {_data_text(a.data)}")
     out.append("")
 
     moved = d.select("moved", "main")
@@ -416,23 +426,31 @@ def changes_html(d: RunDiff, run_name: str) -> str:
     from . import text
 
     moved = d.select("moved", "main")
-    rows = []
+    groups = []
     for title, cs in _groups(d, moved):
+        rows = []
         for c in cs:
             a, b, note = change_texts(c)
-            rows.append({"chapter": title, "id": c.id, "a": a, "b": b,
-                         "note": note})
+            rows.append({"id": c.id, "a": a, "b": b, "note": note.replace(" -> ", " → ")})
+        groups.append((title, rows))
     others = d.counts("moved")
+    hidden = [f"{others[lvl]} {lvl}" for lvl in ("sensitivity", "derived") if others[lvl]]
+    hidden_text = ""
+    if hidden:
+        n = others["sensitivity"] + others["derived"]
+        hidden_text = " and ".join(hidden) + (" estimate moved" if n == 1 else " estimates moved")
+    if d.select("text"):
+        hidden_text += ("; " if hidden_text else "") + (
+            f"{_plural(len(d.select('text')), 'estimate')} changed only its method text")
     only = {k: [{"id": c.id, "text": format_estimate(c.row)} for c in d.select(k)
                 if c.level == "main"] for k in ("only_a", "only_b")}
     return str(text.render(
         "run/changes.block.j2", run=run_name,
         parameters=[(n, _value(va), _value(vb)) for n, va, vb in d.parameters],
         data=(None if d.data is None else (_data_text(d.data[0]), _data_text(d.data[1]))),
-        rows=rows, n_main=d.n_main, sensitivity=others["sensitivity"], derived=others["derived"],
-        text_only=len(d.select("text")), only_published=only["only_a"],
-        only_here=only["only_b"], n_only_published=len(d.select("only_a")),
-        n_only_here=len(d.select("only_b"))))
+        groups=groups, n_moved=len(moved), n_main=d.n_main, hidden=hidden_text,
+        only_published=only["only_a"], only_here=only["only_b"],
+        n_only_published=len(d.select("only_a")), n_only_here=len(d.select("only_b"))))
 
 
 def reviewer_block(run_name: str, record: dict[str, Any], rows: list[dict[str, str]]
