@@ -198,8 +198,8 @@ def compare(a: Run, b: Run) -> RunDiff:
         params = tuple((n, a.parameters.get(n, d), b.parameters.get(n, d))
                        for n, d in params_mod.DEFAULTS.items()
                        if a.parameters.get(n, d) != b.parameters.get(n, d))
-    data = None
-    if (a.data or {}).get("sha256") != (b.data or {}).get("sha256"):
+    data = None  # unknown for a run published before run.json existed
+    if a.data and b.data and a.data["sha256"] != b.data["sha256"]:
         data = (a.data, b.data)
     both = set(ia) & set(ib)
     n_main = sum(1 for k in both if (ib[k].get("level") or "main") == "main")
