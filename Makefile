@@ -3,7 +3,8 @@
 #   make report PARAMS=params/strict.yaml build a reviewer run into report/runs/strict/
 #   make report PARAMS=/elsewhere/x.yaml  ... into report/runs/x@<hash of the file's path>/
 #   make test                             run every test
-#   make diff A=default B=strict          estimates that differ between two runs
+#   make diff A=default B=strict          what differs between two runs (DIFF_ALL=1, DIFF_CSV=1)
+#   make lab                              JupyterLab on localhost, project kernel, notebooks/
 # Both `report` and `test` set up what they need: the virtual environment (.venv, from
 # requirements.lock) and, when missing, the Debian packages (chromium; R for the tests).
 
@@ -69,7 +70,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	apt-get install -y -qq --no-install-recommends
 
-.PHONY: report test venv system-deps diff bench reference lock clean FORCE
+.PHONY: report test venv system-deps diff lab bench reference lock clean FORCE
 .DEFAULT_GOAL := report
 
 report: $(OUT)/index.html
@@ -136,7 +137,16 @@ test: $(STAMP) | $(CHROMIUM) $(RSCRIPT)
 A ?= default
 B ?= strict
 diff: $(STAMP)
-	@$(PY) -m evtreport.build diff $(A) $(B)
+	@DIFF_ALL="$(DIFF_ALL)" DIFF_CSV="$(DIFF_CSV)" $(PY) -m evtreport.build diff $(A) $(B)
+
+# JupyterLab from the project's venv, on this machine only, opening the chapters with the
+# project's kernel; EVTREPORT_DATA_DIR (DATA_DIR=) reaches the kernel. LAB_ARGS adds options.
+LAB_PORT ?= 8888
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+		--ServerApp.root_dir="$(CURDIR)/$(NOTEBOOKS_DIR)" \
+		--MappingKernelManager.default_kernel_name=$(KERNEL) \
+		$(if $(filter 0,$(shell id -u)),--ServerApp.allow_root=True) $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_meta.py

@@ -1,5 +1,7 @@
 """The whole build: reproducibility, incrementality, and failures that leave the report intact."""
 
+import csv
+import json
 import re
 import shutil
 import subprocess
@@ -37,6 +39,11 @@ def test_fresh_build_publishes_every_output(fresh_build):
     out = fresh_build / "report"
     assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
     assert (out / "index.html").stat().st_size > 10_000
+    # what the run was built from, and the reference list for reference managers
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["data"]["folder"] == "data" and record["parameters"]["ci_method"] == "wilson"
+    assert json.loads((out / "references.json").read_text(encoding="utf-8"))[0]["id"]
+    assert "@article{escape-mevo-2025," in (out / "references.bib").read_text(encoding="utf-8")
     assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == sorted(
         p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert not list(out.glob(".staging-*")), "the staging directory was left behind"
@@ -70,8 +77,17 @@ def test_reviewer_run_with_mrs_0_1_changes_only_the_favourable_estimates(fresh_b
                             str(fresh_build / "report"), str(out)],
                            capture_output=True, text=True, cwd=ROOT)
     assert shown.returncode == 0
-    assert f"{len(changed)} estimate(s) differ" in shown.stdout
-    assert "icass.series.favourable" in shown.stdout
+    assert "Parameters that differ:\n  favourable_mrs_max: 2 -> 1\n" in shown.stdout
+    # (the columns of a chapter's rows are aligned, so the spaces before "->" vary)
+    assert re.search(r"icass\.series\.favourable +86\.4% \[66\.7–95\.3\] \(19/22\) +->  "
+                     r"59\.1% \[38\.7–76\.7\] \(13/22\)", shown.stdout), shown.stdout
+    # the run's own HTML says the same at its top
+    page = (out / "index.html").read_text(encoding="utf-8")
+    top = page[:page.index('class="evt-toc"')]
+    assert "Changes since the published report" in top
+    assert "<code>favourable_mrs_max</code> (2 → 1)" in top
+    assert ('<td class="evt-val">86.4% [66.7–95.3] (19/22)</td>'
+            '<td class="evt-val">59.1% [38.7–76.7] (13/22)</td>') in top
 
 
 @pytest.fixture
@@ -132,3 +148,42 @@ def test_invalid_data_stops_the_build_before_any_notebook(tmp_path, published):
     assert "outcomes.csv:2" in proc.stderr and "'events'" in proc.stderr, proc.stderr
     assert not (tmp_path / "b" / "default" / "executed").exists()
     assert snapshot(published) == before
+
+
+def test_a_run_on_another_data_folder_names_it_and_the_diff_shows_the_study(tmp_path):
+    """Adding a study, as the README says, seen backwards: a copy of data/ without Jia et al.
+    (EAST) is built as its own run; the diff from it to the published data shows what adding
+    that study does."""
+    fewer = tmp_path / "data-fewer"
+    shutil.copytree(ROOT / "data", fewer, ignore=shutil.ignore_patterns("notes", "*.md", "*.json"))
+    for name in ("outcomes.csv", "sources.csv"):
+        with open(fewer / name, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        col = rows[0].index("source_id")
+        kept = [r for r in rows if r[col] != "jia-east"]
+        assert len(kept) < len(rows)
+        with open(fewer / name, "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n").writerows(kept)
+    params = tmp_path / "fewer.yaml"
+    shutil.copy(ROOT / "params" / "default.yaml", params)
+    out = tmp_path / "runs" / "fewer"
+    proc = run_make("report", f"PARAMS={params}", f"DATA_DIR={fewer}", f"OUT={out}",
+                    f"BUILD_ROOT={tmp_path / 'build'}")
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["data"]["folder"] == str(fewer) and not record["data"]["project_data"]
+    page = (out / "index.html").read_text(encoding="utf-8")
+    top = page[:page.index('class="evt-toc"')]
+    assert f"<code>{fewer}/</code>, not the project's <code>data/</code>" in top
+    assert record["data"]["sha256"] in top
+    assert "Its data folder differs from the published report's" in top
+    shown = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "evtreport.diff", str(out),
+                            "default"],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert shown.returncode == 0, shown.stderr
+    assert f"Data folder: {fewer}/ (SHA-256 {record['data']['sha256'][:12]}…) -> data/" in shown.stdout
+    assert "Parameters: the same" in shown.stdout
+    moved = shown.stdout.split("Main estimates that moved")[1].split("Only in run")[0]
+    assert "icass.comparators.reperfusion.pooled" in moved and "3 studies" in moved
+    only_new = shown.stdout.split("Only in run 'default'")[1]
+    assert "icass.comparators.reperfusion.jia-east  95.7% [85.8–98.8] (45/47)" in only_new

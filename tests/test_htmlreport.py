@@ -98,3 +98,27 @@ def test_changed_parameters_are_flagged_in_the_title_block():
     block = BeautifulSoup(page, "html.parser").select_one(".evt-params")
     assert "changed from the defaults: favourable_mrs_max (default 2)" in block.get_text()
     assert block.select_one("li.evt-changed").get_text() == "favourable_mrs_max = 1"
+
+
+def test_readable_references_of_a_live_notebook_are_numbered_by_the_build():
+    text = display.readable_refs("As @fig:f1 and @tbl:t1 show.")
+    assert text == "As [Figure f1](#fig-f1) and [Table t1](#tbl-t1) show."
+    assert "@" not in display._caption_html("table", "t1", "See @fig:f1.", "Also @tbl:t1.")
+    soup = build(chapter("One", fig_id="f1", tbl_id="t1", text=text))
+    refs = {a.get_text(): a["href"] for a in soup.select("a.evt-ref")}
+    assert refs == {"Figure 1": "#fig-f1", "Table 1": "#tbl-t1"}
+    with pytest.raises(htmlreport.ReportError, match="@fig:nowhere"):
+        build(chapter("One", fig_id="f1", text="[Figure nowhere](#fig-nowhere), @fig:f1"))
+
+
+def test_title_block_names_another_data_folder_and_its_checksum():
+    def page(data):
+        return htmlreport.build_html(
+            [chapter("One")], title="T", subtitle="S", run_name="x", params_file="p.yaml",
+            values=dict(params.DEFAULTS), build_info="test", data=data)
+    other = {"folder": "data-new-study", "sha256": "ab" * 32, "project_data": False}
+    header = BeautifulSoup(page(other), "html.parser").find("header")
+    info = header.find(class_="evt-datainfo").get_text(" ", strip=True)
+    assert "data-new-study/" in info and "ab" * 32 in info
+    same = {"folder": "data", "sha256": "cd" * 32, "project_data": True}
+    assert BeautifulSoup(page(same), "html.parser").find(class_="evt-datainfo") is None

@@ -3,7 +3,7 @@
   prepare  validate the data files and the parameter file; write the completed parameters
   execute  run one notebook with papermill (explicit kernel and timeouts), normalised output
   render   assemble HTML, print the PDF with Chromium, collect results.csv; publish atomically
-  diff     print the estimates that differ between two runs' results.csv
+  diff     what differs between two runs: parameters, data, estimates (evtreport.diff)
 
 Every step exits non-zero with one message naming the file (and row/column or parameter)
 or the step at fault, never a traceback; nothing is published unless every step succeeded.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import os
 import shutil
 import signal
@@ -176,7 +177,8 @@ def print_pdf(html_file: Path, pdf_file: Path) -> None:
 
 
 def render(run_name: str, params_file: Path, out_dir: Path, notebooks: list[Path]) -> None:
-    from . import provenance
+    from . import data as data_mod
+    from . import diff, provenance, references
 
     values = yaml.safe_load(params_file.read_text(encoding="utf-8"))
     shown_params = values.pop("params_file", _rel(params_file))
@@ -187,11 +189,18 @@ def render(run_name: str, params_file: Path, out_dir: Path, notebooks: list[Path
     try:
         from .htmlreport import build_html
 
-        build_info = (f"built from git commit {provenance.git_commit()} with "
+        record = provenance.run_record(run_name, shown_params, values)
+        build_info = (f"built from git commit {record['commit']} with "
                       f"parameters {shown_params}")
         page = build_html(nbs, title=TITLE, subtitle=SUBTITLE, run_name=run_name,
-                          params_file=shown_params, values=values, build_info=build_info)
+                          params_file=shown_params, values=values, build_info=build_info,
+                          data=record["data"],
+                          changes=diff.reviewer_block(run_name, record, rows))
         (staging / "index.html").write_text(page, encoding="utf-8")
+        (staging / "run.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        sources = data_mod.load_dataset().sources
+        (staging / "references.json").write_text(references.csl_json(sources), encoding="utf-8")
+        (staging / "references.bib").write_text(references.bibtex(sources), encoding="utf-8")
         (staging / "results.csv").write_text(results_mod.to_csv(rows), encoding="utf-8")
         print_pdf(staging / "index.html", staging / "report.pdf")
         (staging / "notebooks").mkdir()
@@ -214,7 +223,8 @@ def publish(staging: Path, out_dir: Path) -> None:
     for stale in nb_dir.glob("*.ipynb"):
         if stale.name not in new:
             stale.unlink()
-    for name in ("results.csv", "report.pdf", "index.html"):
+    files = sorted(p.name for p in staging.iterdir() if p.is_file() and p.name != "index.html")
+    for name in files + ["index.html"]:
         os.replace(staging / name, out_dir / name)
 
 
@@ -232,29 +242,10 @@ def _atomic_write(path: Path, text: str) -> None:
 
 # -- diff --------------------------------------------------------------------------------------
 
-def run_dir(name: str) -> Path:
-    """A run's output directory: a run name (default, strict...) or a directory path."""
-    if "/" in name:
-        return Path(name)
-    return ROOT / "report" if name == "default" else ROOT / "report" / "runs" / name
-
-
-def diff_runs(a: str, b: str) -> int:
-    files = [run_dir(n) / "results.csv" for n in (a, b)]
-    for name, f in zip((a, b), files):
-        if not f.exists():
-            raise BuildError(f"run {name!r} has no results ({_rel(f)}); build it with "
-                             f"`make report PARAMS=params/{name}.yaml`")
-    changes = results_mod.diff(results_mod.read_csv(files[0]), results_mod.read_csv(files[1]))
-    if not changes:
-        print(f"no estimate differs between runs {a!r} and {b!r}")
-        return 0
-    ids = sorted({c[0] for c in changes})
-    print(f"{len(ids)} estimate(s) differ between runs {a!r} and {b!r}:")
-    width = max(len(c[0]) for c in changes)
-    for key, col, va, vb in changes:
-        print(f"  {key:<{width}}  {col:<10}  {va or '(empty)':>14}  ->  {vb or '(empty)'}")
-    return 0
+def diff_runs(a: str, b: str, *options: str) -> int:
+    """`make diff`: see evtreport.diff."""
+    from . import diff
+    return diff.main([a, b, *options])
 
 
 # -- command line ------------------------------------------------------------------------------
@@ -278,9 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--params", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("notebooks", type=Path, nargs="+")
-    p = sub.add_parser("diff")
+    p = sub.add_parser("diff", help="what differs between two runs (evtreport.diff)")
     p.add_argument("a")
     p.add_argument("b")
+    p.add_argument("options", nargs=argparse.REMAINDER, help="--all, --csv")
     args = parser.parse_args(argv)
 
     # A step stopped with SIGTERM unwinds like Ctrl-C: the finally blocks remove its scratch
@@ -300,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.step == "render":
             render(args.run, args.params, args.out, args.notebooks)
         else:
-            return diff_runs(args.a, args.b)
+            return diff_runs(args.a, args.b, *args.options)
     except (BuildError, ValueError) as exc:  # ParameterError, DataValidationError, ReportError
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,8 +1,11 @@
 """Numbered figures and tables, cross-references and number formatting for the notebooks.
 
 A figure or table is shown with a caption carrying a stable id; the build numbers
-them in reading order across chapters and turns `@fig:id` / `@tbl:id` in any text
-into "Figure n" / "Table n" links (an unknown id stops the build).
+them in reading order across chapters and turns references to them into "Figure n" /
+"Table n" links (an unknown id stops the build). A reference is written `@fig:id` /
+`@tbl:id` in Python strings: `markdown()` and captions show it as a readable link,
+"[Figure id](#fig-id)", so it reads well in a live notebook too (JupyterLab), and Markdown
+cells write that link form directly.
 """
 
 from __future__ import annotations
@@ -16,6 +19,17 @@ import pandas as pd
 from markupsafe import escape
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+REF = re.compile(r"@(fig|tbl):([a-z0-9][a-z0-9-]*)")
+_REF_WORD = {"fig": "Figure", "tbl": "Table"}
+
+
+def readable_refs(text: str, *, as_html: bool = False) -> str:
+    """'@fig:dmvo-forest' -> '[Figure dmvo-forest](#fig-dmvo-forest)' (Markdown) or the same
+    as an <a> element: readable before the build numbers it, and resolved by the build."""
+    def link(m: re.Match) -> str:
+        label, href = f"{_REF_WORD[m.group(1)]} {m.group(2)}", f"#{m.group(1)}-{m.group(2)}"
+        return f'<a class="evt-ref" href="{href}">{label}</a>' if as_html else f"[{label}]({href})"
+    return REF.sub(link, text)
 
 
 def _check_id(id: str) -> None:
@@ -25,10 +39,13 @@ def _check_id(id: str) -> None:
 
 def _caption_html(kind: str, id: str, caption: str, notes: str | None) -> str:
     """Caption and notes as HTML: plain strings are escaped (a data string in a caption is
-    text, never markup); a template's output (Markup) is already escaped."""
-    notes_html = f'<span class="evt-notes">{escape(notes)}</span>' if notes else ""
+    text, never markup; a template's output, Markup, is already escaped), then references
+    (@fig:id) become links the build numbers."""
+    caption = readable_refs(str(escape(caption)), as_html=True)
+    notes_html = (f'<span class="evt-notes">{readable_refs(str(escape(notes)), as_html=True)}</span>'
+                  if notes else "")
     return (f'<div class="evt-caption" data-kind="{kind}" data-id="{id}">'
-            f'<span class="evt-caption-text">{escape(caption)}</span>{notes_html}</div>')
+            f'<span class="evt-caption-text">{caption}</span>{notes_html}</div>')
 
 
 # A figure is printed across the A4 text column of report.css (210 mm less 2 x 12 mm);
@@ -59,7 +76,7 @@ def figure(fig, id: str, caption: str, *, notes: str | None = None, dpi: int = 1
                          f"{MIN_PRINT_PT:g} pt: draw the figure narrower or its text larger")
     display(Image(data=buf.getvalue(), format="png"))
     display({"text/html": _caption_html("figure", id, caption, notes),
-             "text/plain": f"Figure [{id}]: {_strip_tags(caption)}"}, raw=True)
+             "text/plain": f"Figure [{id}]: {_strip_tags(readable_refs(caption))}"}, raw=True)
 
 
 def printed_width_in(width_in: float, dpi: float) -> float:
@@ -88,7 +105,8 @@ def table(df: pd.DataFrame, id: str, caption: str, *, notes: str | None = None,
     body = df.to_html(index=index, escape=escape, na_rep="–", border=0,
                       classes=f"evt-table {css_class}".strip(), justify="left")
     display({"text/html": _caption_html("table", id, caption, notes) + body,
-             "text/plain": f"Table [{id}]: {_strip_tags(caption)}\n{df.to_string(index=index)}"},
+             "text/plain": f"Table [{id}]: {_strip_tags(readable_refs(caption))}\n"
+                           f"{df.to_string(index=index)}"},
             raw=True)
 
 
@@ -101,7 +119,7 @@ def code_id(identifier: str) -> str:
 def markdown(text: str) -> None:
     """Show computed prose (numbers filled in from results) as Markdown."""
     from IPython.display import Markdown, display
-    display(Markdown(text))
+    display(Markdown(readable_refs(text)))
 
 
 def _strip_tags(text: str) -> str:

@@ -27,6 +27,7 @@ TEMPLATES = PACKAGE_DIR / "templates"
 CSS = PACKAGE_DIR / "assets" / "report.css"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 _REF = re.compile(r"@(fig|tbl):([a-z0-9][a-z0-9-]*)")
+_LINK = re.compile(r"^#(fig|tbl)-([a-z0-9][a-z0-9-]*)$")
 # In table cells, keep intervals such as "[66.7–95.3]" and names such as "ICASS-M1" on one line.
 _NOWRAP = re.compile(r"(\S+ \[[^\]\s]{1,24}(?: to [^\]\s]{1,12})?\]|\b[A-Za-z]+-[A-Za-z0-9]+\b)")
 # A table with this many columns of "estimate [interval]" is too wide for A4 with each on
@@ -131,7 +132,8 @@ def _number_captions(soup, main) -> tuple[dict, list]:
 
 
 def _resolve_refs(soup, main, labels: dict) -> None:
-    """Turn @fig:id / @tbl:id into links; every figure and table must be referred to."""
+    """Turn @fig:id / @tbl:id and links to #fig-id / #tbl-id into "Figure n" / "Table n"
+    links; every figure and table must be referred to."""
     missing, used = set(), set()
     for node in list(main.find_all(string=_REF)):
         if node.find_parent(["code", "pre", "script", "style"]):
@@ -150,6 +152,16 @@ def _resolve_refs(soup, main, labels: dict) -> None:
             last = m.end()
         parts.append(html.escape(node[last:]))
         node.replace_with(BeautifulSoup("".join(parts), "html.parser"))
+    # the readable form: <a href="#fig-id">Figure id</a> (display.readable_refs, Markdown cells)
+    for a in main.find_all("a", href=_LINK):
+        m = _LINK.match(a["href"])
+        key = (_KIND[m.group(1)][0], m.group(2))
+        if key not in labels:
+            missing.add(f"@{m.group(1)}:{m.group(2)}")
+            continue
+        used.add(key)
+        a.string = labels[key][0]
+        a["class"] = "evt-ref"
     if missing:
         raise ReportError("cross-reference(s) to unknown figure/table id: "
                           + ", ".join(sorted(missing)))
@@ -229,8 +241,19 @@ def _toc_block(toc, listing) -> str:
             f'{lst("table", "List of tables")}</nav>')
 
 
+def _data_block(data: dict[str, Any] | None) -> str:
+    """Names the data folder when a run did not read the project's data/."""
+    if not data or data.get("project_data", True):
+        return ""
+    return (f'<p class="evt-datainfo"><strong>Data folder:</strong> '
+            f'<code>{html.escape(data["folder"])}/</code>, not the project\'s <code>data/</code>. '
+            f'SHA-256 of its CSV files (<code>LC_ALL=C sha256sum *.csv | sha256sum</code> in '
+            f'that folder): <code class="evt-checksum">{html.escape(data["sha256"])}</code>.</p>')
+
+
 def postprocess(page: str, *, title: str, subtitle: str, run_name: str, params_file: str,
-                values: dict[str, Any], build_info: str) -> str:
+                values: dict[str, Any], build_info: str, data: dict[str, Any] | None = None,
+                changes: str | None = None) -> str:
     soup = BeautifulSoup(page, "html.parser")
     main = soup.find("main")
     if main is None:
@@ -245,7 +268,7 @@ def postprocess(page: str, *, title: str, subtitle: str, run_name: str, params_f
     header = (f'<header class="evt-titleblock"><h1 class="evt-title">{html.escape(title)}</h1>'
               f'<p class="evt-subtitle">{html.escape(subtitle)}</p>'
               f'<p class="evt-runinfo">Run <strong>{html.escape(run_name)}</strong> · '
-              f'{html.escape(build_info)}</p>'
+              f'{html.escape(build_info)}</p>{_data_block(data)}{changes or ""}'
               f'{_params_block(values, params_file)}</header>{_toc_block(toc, listing)}')
     main.insert(0, BeautifulSoup(header, "html.parser"))
     footer = soup.new_tag("footer", attrs={"class": "evt-footer"})
@@ -265,7 +288,11 @@ def postprocess(page: str, *, title: str, subtitle: str, run_name: str, params_f
 
 
 def build_html(notebooks, *, title: str, subtitle: str, run_name: str, params_file: str,
-               values: dict[str, Any], build_info: str) -> str:
+               values: dict[str, Any], build_info: str, data: dict[str, Any] | None = None,
+               changes: str | None = None) -> str:
+    """`data`: the run's data folder (provenance.data_folder), named when it is not data/;
+    `changes`: the HTML block of what moved since the published report (evtreport.diff)."""
     merged = merge(notebooks)
     return postprocess(to_html(merged, title), title=title, subtitle=subtitle, run_name=run_name,
-                       params_file=params_file, values=values, build_info=build_info)
+                       params_file=params_file, values=values, build_info=build_info,
+                       data=data, changes=changes)

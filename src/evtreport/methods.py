@@ -34,42 +34,16 @@ def outcome_definitions(ds) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _sentence(text: str) -> str:
-    """Escaped text ending with one full stop (none added after '.', '?' or '!')."""
-    text = html.escape(text.strip())
-    return text if text.endswith((".", "?", "!")) else text + "."
-
-
 def references(ds) -> pd.DataFrame:
-    """The reference list: every source in data/sources.csv, by first author. A missing part
-    is left out rather than printed empty; a source whose original was not read says so."""
-    rows = []
-    for _, s in ds.sources.sort_values(["authors", "year", "source_id"],
-                                       key=lambda c: c.astype(str).str.lower()).iterrows():
-        if s["doi"]:
-            link = f'doi:{html.escape(s["doi"])}'
-        elif s["pmid"]:
-            link = f'PMID {html.escape(str(s["pmid"]))}'
-        else:
-            link = html.escape(s["url"])
-        year = "" if pd.isna(s["year"]) or s["year"] == "" else f" ({int(s['year'])})"
-        where = ", ".join(x for x in (s["journal"], s["volume_pages"]) if x)
-        parts = [_sentence((s["authors"] or "Authors not recorded") + year)]
-        if s["title"]:
-            parts.append(_sentence(s["title"]))
-        elif link:
-            parts.append("Title not shown in the text read.")
-        else:
-            parts.append("Original publication not read; its figures are used only as quoted by "
-                         "the paper that cites it (see the notes in <code>data/sources.csv</code>).")
-        if where:
-            parts.append(f"<i>{html.escape(where)}</i>.")
-        if link:
-            parts.append(link)
-        rows.append({
-            "Source id": code_id(s["source_id"]),
-            "Reference": " ".join(parts),
-            "Design": html.escape(s["design"]),
-            "Cohort": html.escape(s["cohort"]),
-        })
-    return pd.DataFrame(rows)
+    """The reference list: every source in data/sources.csv in Vancouver style (formatted by
+    citeproc-py, see evtreport.references), by first author, linked to its DOI or PubMed
+    record where known."""
+    from .references import reference_list
+
+    by_id = ds.sources.set_index("source_id")
+    return pd.DataFrame([{
+        "Source id": code_id(sid),
+        "Reference": ref,
+        "Design": html.escape(by_id.at[sid, "design"]),
+        "Cohort": html.escape(by_id.at[sid, "cohort"]),
+    } for sid, ref in reference_list(ds.sources)])

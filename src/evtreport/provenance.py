@@ -47,6 +47,27 @@ def data_checksums(data_dir: str | Path | None = None) -> dict[str, str]:
 BUILD_OUTPUTS = ("report", "build")
 
 
+def data_folder(data_dir: str | Path | None = None) -> dict:
+    """The data folder a run read: its path (relative to the project when inside it), one
+    SHA-256 over its CSV files and each file's. The folder checksum is that of the lines
+    `sha256sum` prints, so `cd FOLDER && LC_ALL=C sha256sum *.csv | sha256sum` gives it."""
+    data_dir = Path(data_dir).resolve() if data_dir else DATA_DIR
+    files = {p.name: sha256(p) for p in sorted(data_dir.glob("*.csv"))}
+    listing = "".join(f"{digest}  {name}\n" for name, digest in files.items())
+    try:
+        folder = str(data_dir.relative_to(ROOT))
+    except ValueError:
+        folder = str(data_dir)
+    return {"folder": folder, "sha256": hashlib.sha256(listing.encode()).hexdigest(),
+            "files": files, "project_data": data_dir == (ROOT / "data").resolve()}
+
+
+def run_record(run_name: str, params_file: str, values: dict, data_dir=None) -> dict:
+    """What a published run was built from (written as run.json next to its results.csv)."""
+    return {"run": run_name, "params_file": params_file, "parameters": values,
+            "data": data_folder(data_dir), "commit": git_commit()}
+
+
 def git_commit(root: str | Path = ROOT) -> str:
     """Short hash of the commit the report's inputs come from, '+changes' when they differ.
 

@@ -4,6 +4,12 @@ A notebook records each estimate it shows with `Results.add(...)` and ends with
 `results.emit()`, which puts the rows in the notebook as a display output of a
 private MIME type. The build reads those outputs from the executed notebooks
 (no notebook writes files), so results.csv holds exactly what the chapters showed.
+
+Each row has a ``level`` (a machine key, never read from a label): ``main`` for an estimate a
+chapter reports, ``sensitivity`` for the same estimate recomputed under another analysis
+choice (the Methods chapter's sensitivity table, leave-one-out), ``derived`` for a figure
+recomputed from another one the report shows (a percentage recomputed from a printed
+count to check a table). `make diff` lists the main estimates and counts the others.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any, Iterable
 MIME = "application/vnd.evtreport.results+json"
 
 COLUMNS = (
-    "id", "section", "cohort", "subgroup", "outcome", "analysis", "measure",
+    "id", "section", "level", "cohort", "subgroup", "outcome", "analysis", "measure",
     "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "events", "total",
     "k_studies", "tau2", "i2", "method", "sources",
 )
@@ -25,11 +31,12 @@ COLUMNS = (
 KEY = "id"
 NUMERIC = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "events", "total",
            "k_studies", "tau2", "i2")
+LEVELS = ("main", "sensitivity", "derived")
 
 
 def _fmt(value: Any) -> str:
     """Stable text for a CSV cell: 10 significant digits, empty for missing."""
-    if value is None:
+    if value is None or type(value).__name__ == "NAType":  # pandas.NA: not reported
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -54,23 +61,26 @@ class Results:
         self.rows: list[dict[str, str]] = []
 
     def add(self, id: str, *, cohort: str, outcome: str, analysis: str, estimate: Any,
-            **fields: Any) -> None:
+            level: str = "main", **fields: Any) -> None:
         unknown = set(fields) - set(COLUMNS)
         if unknown:
             raise ValueError(f"unknown results column(s) {sorted(unknown)}; allowed: {COLUMNS}")
+        if level not in LEVELS:
+            raise ValueError(f"results id {id!r}: level {level!r}; expected one of {LEVELS}")
         if any(r["id"] == id for r in self.rows):
             raise ValueError(f"results id {id!r} recorded twice in section {self.section!r}")
         row = dict.fromkeys(COLUMNS, "")
-        row.update(id=id, section=self.section, cohort=cohort, outcome=outcome,
+        row.update(id=id, section=self.section, level=level, cohort=cohort, outcome=outcome,
                    analysis=analysis, estimate=_fmt(estimate))
         row.update({k: _fmt(v) for k, v in fields.items()})
         self.rows.append(row)
 
     def add_pooled(self, id: str, result: Any, *, cohort: str, outcome: str, analysis: str,
-                   subgroup: str = "", sources: Iterable[str] = ()) -> None:
+                   subgroup: str = "", sources: Iterable[str] = (), level: str = "main") -> None:
         """Record a `evtreport.meta.PoolResult`."""
         d = result.to_dict()
         self.add(id, cohort=cohort, outcome=outcome, analysis=analysis, subgroup=subgroup,
+                 level=level,
                  measure=d.get("measure") or "proportion",
                  estimate=d["estimate"], ci_low=d["ci_low"], ci_high=d["ci_high"],
                  pi_low=d.get("pi_low"), pi_high=d.get("pi_high"),

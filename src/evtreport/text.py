@@ -120,4 +120,6 @@ def caption(name: str, /, **context: Any) -> Markup:
 def show(name: str, /, **context: Any) -> None:
     """Render a template and display it in the notebook as Markdown."""
     from IPython.display import Markdown, display
-    display(Markdown(str(render(name, **context))))
+
+    from .display import readable_refs
+    display(Markdown(readable_refs(str(render(name, **context)))))

@@ -164,7 +164,7 @@ def record_table(out: Results, table: ic.PaperTable) -> None:
         out.add(f"icass.{table.name}.{ln.key}", cohort=ic.COHORT, subgroup=ic.GROUP,
                 outcome=ln.key.split(".")[-1] if ln.key.startswith("bl.") else ln.key,
                 analysis=f"{table.name} rebuilt: percentage recomputed from count/total",
-                measure="proportion", estimate=ln.count / ln.total, events=ln.count, total=ln.total,
+                level="derived", measure="proportion", estimate=ln.count / ln.total, events=ln.count, total=ln.total,
                 method=f"printed {printed}; {check_text(ln)}", sources=ic.SERIES)
 
 
@@ -220,7 +220,7 @@ def record_comparators(out: Results, cp: ic.ComparatorPool, p, label: Callable[[
             out.add(f"icass.comparators.{cp.family}.loo.{r['source_id']}", cohort=ic.COHORT,
                     outcome=outcome,
                     analysis=f"leave-one-out: pooled comparator rate without {label(r['source_id'])}",
-                    measure="proportion", estimate=r["estimate"], ci_low=r["ci_low"],
+                    level="sensitivity", measure="proportion", estimate=r["estimate"], ci_low=r["ci_low"],
                     ci_high=r["ci_high"], pi_low=r["pi_low"], pi_high=r["pi_high"],
                     k_studies=int(r["k"]), tau2=r["tau2"], i2=r["i2"], method=cp.result.method_text,
                     sources=";".join(s for s in cp.used["source_id"] if s != r["source_id"]))
@@ -247,7 +247,7 @@ def compare_rows(b, out: Results) -> None:
         pi_low, pi_high = r.pi
         what = KIND_TEXT[r.kind] + ((" (pooled)" if r.k > 1 else " (one series)")
                                     if r.kind == KINDS[4] else "")
-        out.add(r.key, cohort=r.cohort, outcome="; ".join(r.outcomes), analysis=what,
+        out.add(r.key, cohort=r.cohort, outcome="; ".join(r.outcomes), analysis=what, measure="proportion",
                 estimate=r.estimate, ci_low=r.ci_low, ci_high=r.ci_high, pi_low=pi_low,
                 pi_high=pi_high, events=r.events, total=r.patients, k_studies=r.k, method=method,
                 sources=";".join(r.sources))
@@ -263,6 +263,7 @@ def sensitivity_rows(b, out: Results) -> None:
             out.add(f"sensitivity.{key}.{v.key}", cohort="DMVO" if key.startswith("dmvo") else "ICASS-M1",
                     outcome=key.split("-", 1)[1],
                     analysis="this run" if not v.param else f"{v.param} = {v.value}",
+                    level="sensitivity",
                     measure=p["two_arm_measure"] if kind == "rct" else "proportion",
                     estimate=e.estimate, ci_low=e.ci_low, ci_high=e.ci_high, k_studies=e.k,
                     method="sensitivity analysis: one choice changed")
