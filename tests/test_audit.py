@@ -142,6 +142,7 @@ def ddir(tmp_path: Path) -> Path:
     d.mkdir()
     for name in REQUIRED_FILES:
         shutil.copy(DATA_DIR / f"{name}.csv", d / f"{name}.csv")
+    shutil.copy(DATA_DIR / "vocabulary.csv", d / "vocabulary.csv")
     return d
 
 

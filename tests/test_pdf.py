@@ -367,8 +367,10 @@ def test_two_prints_are_identical_and_dated_by_source_date_epoch(page_file, tmp_
 def test_without_source_date_epoch_the_pdf_carries_the_commit_time(page_file, tmp_path,
                                                                    monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    iso = subprocess.run(["git", "show", "-s", "--format=%cI", "HEAD"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout.strip()
+    # the commit the build's inputs come from (a commit of the rebuilt report alone is not it)
+    iso = subprocess.run(["git", "log", "-1", "--format=%cI", "--", ".", ":(exclude)report",
+                          ":(exclude)build"], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.strip()
     build.print_pdf(page_file, tmp_path / "a.pdf")
     assert _pdf_date(tmp_path / "a.pdf") == datetime.fromisoformat(iso)
 

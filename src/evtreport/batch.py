@@ -266,14 +266,18 @@ def _pool_k(y, v, model, method, ci, alpha, index):
     sw = w.sum(axis=1)
     mu = _wsum(w, y) / sw
     se = 1 / np.sqrt(sw)
-    hk = ci == "hksj"
+    hk = (ci == "hksj") | (ci == "hksj-adhoc")
     rss = _wsum(w, (y - mu[:, None]) ** 2)
-    se = np.where(hk, se * np.where(rss > _EPS, np.sqrt(np.maximum(rss, 0) / df), 0.0), se)
+    factor = np.where(rss > _EPS, np.maximum(rss, 0) / df, 0.0)
+    factor = np.where(ci == "hksj-adhoc", np.maximum(1.0, factor), factor)  # meta._fit
+    se = np.where(hk, se * np.sqrt(factor), se)
     crit = np.where(hk, -special.stdtrit(df, alpha / 2), -special.ndtri(alpha / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = -np.abs(mu / se)
         pval = np.where(hk, 2 * special.stdtr(df, z), 2 * special.ndtr(z))
-    half_pi = np.where(model == "random", crit * np.sqrt(tau2 + se * se), np.nan)
+    # prediction interval as meta._fit: random effects, k >= 3, t with k - 2 df
+    t_pi = -special.stdtrit(np.maximum(df - 1, 1), alpha / 2)
+    half_pi = np.where((model == "random") & (df >= 2), t_pi * np.sqrt(tau2 + se * se), np.nan)
     return dict(mu=mu, se=se, ci_low=mu - crit * se, ci_high=mu + crit * se, pi_low=mu - half_pi,
                 pi_high=mu + half_pi, pval=pval, tau2=tau2, q=q)
 
