@@ -3,6 +3,7 @@
 #   make report PARAMS=params/strict.yaml build a reviewer run into report/runs/strict/
 #   make report PARAMS=/elsewhere/x.yaml  ... into report/runs/x@<hash of the file's path>/
 #   make test                             run every test
+#   make runs PARAMS_DIR=sweep/           one run per sweep/*.yaml, in parallel (make -j)
 #   make diff A=default B=strict          what differs between two runs (DIFF_ALL=1, DIFF_CSV=1)
 #   make lab                              JupyterLab on localhost, project kernel, notebooks/
 # Both `report` and `test` set up what they need: the virtual environment (.venv, from
@@ -11,7 +12,11 @@
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .SUFFIXES:
-MAKEFLAGS += --no-builtin-rules --jobs=$(shell nproc 2>/dev/null || echo 2) --output-sync=target
+MAKEFLAGS += --no-builtin-rules --output-sync=target
+# Parallel by default; a sub-make (make runs) shares its parent's job slots instead.
+ifeq ($(MAKELEVEL),0)
+MAKEFLAGS += --jobs=$(shell nproc 2>/dev/null || echo 2)
+endif
 
 PYTHON ?= python3
 VENV := .venv
@@ -70,7 +75,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL = $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	apt-get install -y -qq --no-install-recommends
 
-.PHONY: report test venv system-deps diff lab bench reference lock clean FORCE
+.PHONY: report runs test venv system-deps diff lab bench reference lock clean FORCE
 .DEFAULT_GOAL := report
 
 report: $(OUT)/index.html
@@ -129,6 +134,23 @@ $(BDIR)/notebooks.list: FORCE
 # 3. Assemble HTML + PDF + results.csv in a staging directory, then publish atomically.
 $(OUT)/index.html: $(EXECUTED) $(BDIR)/params.yaml $(BDIR)/notebooks.list | $(CHROMIUM)
 	$(PY) -m evtreport.build render --run $(RUN) --params $(BDIR)/params.yaml --out $(OUT) $(EXECUTED)
+
+# Many runs at once: each parameter file of PARAMS_DIR is `make report PARAMS=<file>` in a
+# sub-make of its own (its own build/ directory and published run), all under this make's job
+# slots (-j). One bad file fails its run only (--keep-going); make then exits non-zero.
+PARAMS_DIR ?= params
+ifneq ($(filter runs,$(MAKECMDGOALS)),)
+ifeq ($(origin OUT),command line)
+$(error OUT=$(OUT) cannot be given to `make runs`: every run publishes to report/runs/<its name>/)
+endif
+endif
+RUN_FILES = $(sort $(wildcard $(PARAMS_DIR:%/=%)/*.yaml))
+runs: $(STAMP) | $(CHROMIUM)
+	@$(if $(RUN_FILES),,echo "PARAMS_DIR=$(PARAMS_DIR): no *.yaml parameter file in this folder" >&2; exit 2)
+	+@$(MAKE) --no-print-directory --keep-going $(addprefix run@,$(RUN_FILES))
+
+$(addprefix run@,$(RUN_FILES)): run@%: FORCE
+	+@$(MAKE) --no-print-directory report PARAMS='$*'
 
 test: $(STAMP) | $(CHROMIUM) $(RSCRIPT)
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \

@@ -186,3 +186,27 @@ def test_a_run_on_another_data_folder_names_it_and_the_diff_shows_the_study(tmp_
     assert "icass.comparators.reperfusion.pooled" in moved and "3 studies" in moved
     only_new = shown.stdout.split("Only in run 'default'")[1]
     assert "icass.comparators.reperfusion.jia-east  95.7% [85.8–98.8] (45/47)" in only_new
+
+
+def test_make_runs_builds_one_run_per_parameter_file_and_keeps_going_past_a_bad_one(tmp_path):
+    """`make runs PARAMS_DIR=` dispatches `make report PARAMS=<file>` per file (dry run: no build);
+    a file make refuses (a name with '@') fails its own run, the others still go, make exits 2."""
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    for name in ("a.yaml", "b.yaml", "0bad@name.yaml"):
+        shutil.copy(ROOT / "params" / "excellent.yaml", sweep / name)
+    (sweep / "notes.txt").write_text("not a parameter file")
+    proc = run_make("-n", "runs", f"PARAMS_DIR={sweep}")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out
+    runs = sorted(re.findall(r"render --run (\S+) ", out))
+    assert [r.split("@")[0] for r in runs] == ["a", "b"], out
+    assert "0bad@name.yaml: a parameter file path may hold only" in out, out
+
+
+def test_make_runs_names_an_empty_folder_and_refuses_one_out(tmp_path):
+    proc = run_make("runs", f"PARAMS_DIR={tmp_path}")
+    assert proc.returncode == 2
+    assert f"PARAMS_DIR={tmp_path}: no *.yaml parameter file" in proc.stderr
+    proc = run_make("-n", "runs", f"OUT={tmp_path}/x")
+    assert proc.returncode == 2 and "cannot be given to `make runs`" in proc.stderr
