@@ -36,7 +36,7 @@ import pandas as pd
 
 from . import datapackage as dp
 from . import vocab
-from .paths import DATA_DIR
+from .paths import DATA_DIR, ROOT
 
 # --------------------------------------------------------------------------- schema
 #
@@ -93,10 +93,15 @@ ROB_TOOLS: dict[str, dict[str, tuple[str, ...]]] = {
 ROB_UNRANKED = ("no information",)  # judgements the overall-versus-domains check skips
 
 
+#: The project's data folder, whose datapackage.json the code is written against (DATA_DIR
+#: may name another folder: EVTREPORT_DATA_DIR).
+PROJECT_DATA = ROOT / "data"
+
+
 @lru_cache(maxsize=1)
 def _project_package() -> tuple[dict, dict[str, dp.Table]]:
-    pkg = dp.load(DATA_DIR)
-    return pkg, dp.tables(pkg, dp.path_of(DATA_DIR))
+    pkg = dp.load(PROJECT_DATA)
+    return pkg, dp.tables(pkg, dp.path_of(PROJECT_DATA))
 
 
 def __getattr__(name: str):
@@ -315,6 +320,11 @@ def _read_text(path: Path, display: str, err: _Collector,
     return text
 
 
+#: The longest cell read (the csv module's default); set for each read because the limit is
+#: process-wide and other libraries (frictionless) raise it.
+FIELD_LIMIT = 131072
+
+
 def _parse_csv(text: str, display: str,
                err: _Collector) -> tuple[list[list[str]], list[int], bool]:
     """Records, the physical start line of each, and whether the whole file was read."""
@@ -322,6 +332,7 @@ def _parse_csv(text: str, display: str,
     records: list[list[str]] = []
     starts: list[int] = []
     prev = 0
+    old_limit = csv.field_size_limit(FIELD_LIMIT)
     try:
         for rec in reader:
             start = prev + 1
@@ -331,7 +342,7 @@ def _parse_csv(text: str, display: str,
             records.append(rec)
             starts.append(start)
     except csv.Error as exc:
-        limit = csv.field_size_limit()
+        limit = FIELD_LIMIT
         if "field larger than field limit" in str(exc):
             msg = (f"a field is longer than {limit} characters, the limit for one cell (a "
                    "quote opened but never closed?); the rest of the file was not read")
@@ -339,6 +350,8 @@ def _parse_csv(text: str, display: str,
             msg = f"malformed CSV ({exc}); check the quoting; the rest of the file was not read"
         err.add(display, prev + 1, None, msg)
         return records, starts, False
+    finally:
+        csv.field_size_limit(old_limit)
     return records, starts, True
 
 
@@ -990,7 +1003,7 @@ def _folder_schema(ddir: Path, terms: dict | None, err: _Collector) -> dict[str,
             err.add(display, None, None, problem)
         return None
     problems: list[str] = []
-    if ddir.resolve() != DATA_DIR.resolve():
+    if ddir.resolve() != PROJECT_DATA.resolve():
         try:
             problems += dp.structure_problems(pkg, _project_package()[0])
         except dp.PackageError:
