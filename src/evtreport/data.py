@@ -12,9 +12,11 @@ Encoding: UTF-8. A byte-order mark and Windows (CRLF) line endings, as spreadshe
 write them ("CSV UTF-8"), are accepted and normalised on read; bytes that are not UTF-8 are
 an error naming the line.
 
-Files: every file in ``REQUIRED_FILES`` must exist and hold at least one data row; any other
-entry of the data directory except ``DOCUMENTATION`` is an error, so nothing unvalidated is
-ever taken (or checksummed) as data.
+Files: every file in ``REQUIRED_FILES`` must exist and hold at least one data row, beside
+``NON_TABLE_FILES`` (vocabulary.csv, datapackage.json); any other entry of the data directory
+except ``DOCUMENTATION`` is an error, so nothing unvalidated is ever taken (or checksummed) as
+data. A folder's datapackage.json must have the structure of the project's (only its
+vocabulary enums follow its own vocabulary.csv).
 
 Command line: ``python -m evtreport.data [DATA_DIR]`` prints ``data OK: N files, M rows``
 or every error on stderr and exits 1.
@@ -163,7 +165,7 @@ class DataValidationError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """The validated data: one DataFrame per file, columns exactly as in ``SCHEMA``.
+    """The validated data: one DataFrame per file, columns as in the folder's datapackage.json.
 
     Text columns hold ``str`` ('' = not reported); integer columns are pandas ``Int64``
     (<NA> = not reported); decimal and percentage columns are ``float64`` (NaN = not
