@@ -108,15 +108,16 @@ system-deps: | $(CHROMIUM) $(RSCRIPT)
 
 # The inputs make cannot see by modification time, as files rewritten only when they
 # change: the parameter file's content (an edit that keeps an old time, or another file at
-# the same path) and the data directory's listing and CSV checksums (a deleted or added file;
-# an edit of data/README.md rebuilds nothing).
+# the same path) and the data directory's listing and the checksums of its CSV files and
+# datapackage.json (a deleted or added file; an edit of data/README.md rebuilds nothing).
 # What cannot be read is recorded as such; `prepare` then names the file.
 $(BDIR)/params.src: FORCE
 	@mkdir -p $(@D); cat '$(PARAMS)' > $@.tmp 2>&1; cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 
 $(BDIR)/data.sha256: FORCE
 	@mkdir -p $(@D); ( echo "$$EVTREPORT_DATA_DIR" && cd "$$EVTREPORT_DATA_DIR" && ls -A && \
-		find . -maxdepth 1 -type f -name '*.csv' -exec sha256sum {} + | LC_ALL=C sort ) > $@.tmp 2>&1; \
+		find . -maxdepth 1 -type f \( -name '*.csv' -o -name datapackage.json \) -exec sha256sum {} + | \
+		LC_ALL=C sort ) > $@.tmp 2>&1; \
 	cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
 
 # 1. Validate the data and the parameter file before any notebook runs.

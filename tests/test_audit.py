@@ -14,7 +14,7 @@ import pytest
 from evtreport import audit as A
 from evtreport.audit import (AUDIT_COLUMNS, audit_dataset, classify_percent, decimals,
                              grim_sums, grimmer_ok, max_sample_sd, percent_candidates)
-from evtreport.data import REQUIRED_FILES, load_dataset
+from evtreport.data import NON_TABLE_FILES, REQUIRED_FILES, load_dataset
 from evtreport.paths import DATA_DIR
 
 
@@ -142,7 +142,8 @@ def ddir(tmp_path: Path) -> Path:
     d.mkdir()
     for name in REQUIRED_FILES:
         shutil.copy(DATA_DIR / f"{name}.csv", d / f"{name}.csv")
-    shutil.copy(DATA_DIR / "vocabulary.csv", d / "vocabulary.csv")
+    for name in NON_TABLE_FILES:  # the vocabulary and datapackage.json
+        shutil.copy(DATA_DIR / name, d / name)
     return d
 
 

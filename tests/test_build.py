@@ -156,7 +156,7 @@ def test_a_run_on_another_data_folder_names_it_and_the_diff_shows_the_study(tmp_
     published data shows what adding that figure does. (The study's other rows stay: claims and
     risk-of-bias judgements cite them.)"""
     fewer = tmp_path / "data-fewer"
-    shutil.copytree(ROOT / "data", fewer, ignore=shutil.ignore_patterns("notes", "*.md", "*.json"))
+    shutil.copytree(ROOT / "data", fewer, ignore=shutil.ignore_patterns("notes", "*.md"))
     with open(fewer / "outcomes.csv", encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
     kept = [r for r in rows if r[0] != "jia-east.icas.recanalization"]

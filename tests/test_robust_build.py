@@ -381,6 +381,7 @@ def test_input_stamps_with_a_relative_build_directory():
             assert proc.returncode == 0, proc.stderr
         listing = (ROOT / rel / "default" / "data.sha256").read_text()
         assert "outcomes.csv" in listing and str(ROOT / "data") in listing
+        assert "  ./datapackage.json\n" in listing  # the schema is an input too
         assert (ROOT / rel / "default" / "params.src").read_bytes() == (
             ROOT / "params" / "default.yaml").read_bytes()
     finally:

@@ -1,6 +1,7 @@
 """Load and validate the curated data files in ``data/``.
 
-The files and their columns are fixed (see ``SCHEMA`` and data/README.md). ``load_dataset``
+The files are ``REQUIRED_FILES``; their columns, types, constraints and keys are those of the
+folder's datapackage.json (documented in data/README.md). ``load_dataset``
 reads every file, checks it completely and either returns a :class:`Dataset` of typed pandas
 DataFrames or raises :class:`DataValidationError` listing *all* problems at once, each as
 ``data/outcomes.csv:14: column 'events': expected a non-negative integer, got '-3'``.
@@ -11,9 +12,11 @@ Encoding: UTF-8. A byte-order mark and Windows (CRLF) line endings, as spreadshe
 write them ("CSV UTF-8"), are accepted and normalised on read; bytes that are not UTF-8 are
 an error naming the line.
 
-Files: every file in ``REQUIRED_FILES`` must exist and hold at least one data row; any other
-entry of the data directory except ``DOCUMENTATION`` is an error, so nothing unvalidated is
-ever taken (or checksummed) as data.
+Files: every file in ``REQUIRED_FILES`` must exist and hold at least one data row, beside
+``NON_TABLE_FILES`` (vocabulary.csv, datapackage.json); any other entry of the data directory
+except ``DOCUMENTATION`` is an error, so nothing unvalidated is ever taken (or checksummed) as
+data. A folder's datapackage.json must have the structure of the project's (only its
+vocabulary enums follow its own vocabulary.csv).
 
 Command line: ``python -m evtreport.data [DATA_DIR]`` prints ``data OK: N files, M rows``
 or every error on stderr and exits 1.
@@ -27,116 +30,42 @@ import math
 import re
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
+from . import datapackage as dp
 from . import vocab
-from .paths import DATA_DIR
+from .paths import DATA_DIR, ROOT
 
 # --------------------------------------------------------------------------- schema
+#
+# The files' columns, types, constraints, enums and keys are described once, in the data
+# folder's datapackage.json (a Frictionless Data Package; evtreport.datapackage reads it).
+# The code keeps the list of files the Dataset holds and the rules that span several columns
+# or files, which Table Schema cannot express.
 
-SCHEMA: dict[str, tuple[str, ...]] = {
-    "sources": ("source_id", "authors", "year", "title", "journal", "volume_pages", "doi",
-                "pmid", "url", "design", "cohort", "notes", "label"),
-    "outcomes": ("row_id", "source_id", "cohort", "subgroup", "arm", "outcome", "definition",
-                 "timepoint", "events", "total", "reported_percent", "reported_ci_low",
-                 "reported_ci_high", "estimate_type", "count_status", "location", "quote",
-                 "notes"),
-    "effects": ("row_id", "source_id", "cohort", "subgroup", "outcome", "definition",
-                "timepoint", "comparison", "measure", "estimate", "ci_low", "ci_high",
-                "p_value", "adjusted", "location", "quote", "notes"),
-    "distributions": ("row_id", "source_id", "cohort", "subgroup", "arm", "scale", "timepoint",
-                      "grade", "count", "total", "reported_percent", "count_status", "location",
-                      "quote"),
-    "baseline": ("row_id", "source_id", "cohort", "subgroup", "arm", "variable", "statistic",
-                 "value", "sd", "low", "high", "count", "total", "reported_percent", "unit",
-                 "location", "quote"),
-    "claims": ("claim_id", "document", "section", "location", "claim", "cited_ref",
-               "cited_source_id", "topic", "supporting_rows", "contradicting_rows",
-               "previous_verdict", "spin", "rationale"),
-    "claim_checks": ("check_id", "claim_id", "assertion", "rule", "direction", "rows",
-                     "comparison", "threshold", "stated", "finding", "design_limits",
-                     "source_id", "location", "quote", "note"),
-    "design_limits": ("limit_id", "source_id", "limit", "location", "quote", "rows",
-                      "consequence"),
-    "spin_strategies": ("spin_id", "kind", "category", "label", "reference", "doi", "url",
-                        "location", "quote"),
-    "quotes": ("quote_id", "source_id", "location", "quote", "use"),
-    "trials": ("row_id", "trial", "characteristic", "value", "source_id", "location", "quote",
-               "notes"),
-    "risk_of_bias": ("row_id", "study", "tool", "outcome", "domain", "judgement", "source_id",
-                     "location", "quote", "rationale", "notes"),
-}
 REQUIRED_FILES = ("sources", "outcomes", "effects", "distributions", "baseline", "claims",
                   "claim_checks", "design_limits", "spin_strategies", "quotes", "trials",
                   "risk_of_bias")
-#: Other files the data directory holds: read by evtreport.vocab, or documentation.
-NON_TABLE_FILES = ("vocabulary.csv",)
+#: Other files the data directory holds: the vocabulary (evtreport.vocab) and the package.
+NON_TABLE_FILES = ("vocabulary.csv", dp.FILE)
 #: What else the data directory may hold: documentation, never read as data.
 DOCUMENTATION = ("README.md", "notes")
 
-COHORTS = ("DMVO", "ICASS-M1")
-SOURCE_COHORTS = ("DMVO", "ICASS-M1", "both")
-DESIGNS = ("RCT", "meta-analysis", "prospective cohort", "retrospective cohort", "registry",
-           "post-hoc pooled analysis", "protocol", "guideline", "Q&A summary",
-           "conference presentation")
-ARMS = ("EVT", "medical", "all")
-ESTIMATE_TYPES = ("observed", "pooled")
-COUNT_STATUSES = ("reported", "derived", "percent_only")
-DIST_COUNT_STATUSES = COUNT_STATUSES
-MEASURES = ("common OR", "adjusted common OR", "OR", "adjusted OR", "risk ratio",
-            "adjusted rate ratio", "hazard ratio", "adjusted hazard ratio", "risk difference")
-RATIO_MEASURES = tuple(m for m in MEASURES if m != "risk difference")
-ADJUSTED = ("yes", "no")
+DIFFERENCE_MEASURES = ("risk difference",)  # effects.csv measures that are not ratios
+#: distributions.csv: the grades of each ``scale``, in order (the package lists the scales).
 SCALES: dict[str, tuple[str, ...]] = {
     "mRS": ("0", "1", "2", "3", "4", "5", "6"),
     "mTICI": ("0", "1", "2a", "2b", "2c", "3"),
-}
-STATISTICS = ("mean_sd", "median_iqr", "median_range", "mean_range", "count")
-VERDICTS = ("supported", "partly supported", "contradicted", "not verifiable",
-            "not verifiable from the design")
-#: The claims-check rules (src/evtreport/rubric.py applies them; data/README.md explains them).
-CLAIM_RULES = ("not-found", "effect-interval", "qualifier-dropped", "safety-comparator",
-               "figures-match", "source-says", "not-measured")
-DIRECTIONS = ("higher", "lower")
-YES_NO = ("yes", "no")
-SPIN_KINDS = ("definition", "category", "strategy")
-
-#: Outcome names (outcomes.csv and effects.csv ``outcome``) with meanings, from
-#: data/vocabulary.csv (kind "outcome"); data/README.md lists the same (a test checks).
-OUTCOMES: dict[str, str] = {k: vocab.description("outcome", k) for k in vocab.keys("outcome")}
-
-#: trials.csv ``characteristic``: what one cell of a characteristics-of-trials table holds.
-TRIAL_CHARACTERISTICS: dict[str, str] = {
-    "design": "design as the source words it (randomization, blinding, PROBE ...)",
-    "registration": "trial registration number",
-    "countries": "countries (or their number) that enrolled",
-    "sites": "number of sites or hospitals",
-    "enrolment_period": "when patients were enrolled",
-    "planned_sample_size": "sample size planned in the protocol",
-    "participants": "patients randomized / analysed, per arm",
-    "population_vessels": "occlusion sites eligible",
-    "population_time_window": "time from onset or last known well to randomization or treatment",
-    "population_nihss": "NIHSS (or deficit) required for inclusion",
-    "population_age": "age required for inclusion",
-    "baseline_age": "age of the patients enrolled",
-    "baseline_nihss": "NIHSS of the patients enrolled",
-    "baseline_occlusion_location": "where the enrolled patients' occlusions were",
-    "ivt_share": "share of patients given intravenous thrombolysis",
-    "intervention": "the experimental arm",
-    "devices": "thrombectomy devices or technique",
-    "comparator": "the control arm",
-    "primary_outcome": "the primary outcome as defined by the trial",
-    "primary_result": "the primary outcome's reported result",
-    "follow_up": "length of follow-up",
-    "funding": "who funded the trial",
 }
 TRIAL_DESIGNS = ("RCT", "post-hoc pooled analysis")  # sources.csv designs a trials.csv trial may have
 
 #: risk_of_bias.csv: per tool, its domains (``domain``), the domains every assessed study must
 #: have, and the judgements allowed, mildest first (the order the ``overall`` check uses).
+#: The package's enums of ``tool``, ``domain`` and ``judgement`` are their union (a test checks).
 ROB_TOOLS: dict[str, dict[str, tuple[str, ...]]] = {
     "RoB 2": {
         "domains": ("randomization", "deviations", "missing_data", "measurement",
@@ -166,118 +95,44 @@ ROB_TOOLS: dict[str, dict[str, tuple[str, ...]]] = {
 ROB_UNRANKED = ("no information",)  # judgements the overall-versus-domains check skips
 
 
+#: The project's data folder, whose datapackage.json the code is written against (DATA_DIR
+#: may name another folder: EVTREPORT_DATA_DIR).
+PROJECT_DATA = ROOT / "data"
+
+
+@lru_cache(maxsize=1)
+def _project_package() -> tuple[dict, dict[str, dp.Table]]:
+    pkg = dp.load(PROJECT_DATA)
+    return pkg, dp.tables(pkg, dp.path_of(PROJECT_DATA))
+
+
+def __getattr__(name: str):
+    """The schema of the project's data/datapackage.json, for code and tests that want it:
+    ``SCHEMA`` (file -> column names), ``COLUMNS`` (file -> column -> dp.Column),
+    ``PRIMARY_KEYS``, ``FOREIGN_KEYS``, ``OUTCOMES`` (outcome key -> meaning, from the
+    vocabulary) and ``TRIAL_CHARACTERISTICS`` (name -> meaning)."""
+    if name in ("SCHEMA", "COLUMNS", "PRIMARY_KEYS", "FOREIGN_KEYS", "TRIAL_CHARACTERISTICS"):
+        tabs = _project_package()[1]
+        return {"SCHEMA": {n: tuple(t.columns) for n, t in tabs.items() if n in REQUIRED_FILES},
+                "COLUMNS": {n: t.columns for n, t in tabs.items()},
+                "PRIMARY_KEYS": {n: t.primary_key for n, t in tabs.items()},
+                "FOREIGN_KEYS": {n: t.foreign_keys for n, t in tabs.items()},
+                "TRIAL_CHARACTERISTICS": tabs["trials"].labels["characteristic"]}[name]
+    if name == "OUTCOMES":
+        return {k: vocab.description("outcome", k) for k in vocab.keys("outcome")}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _INT = re.compile(r"^[0-9]+$")
-_SIGNED_INT = re.compile(r"^-?[0-9]+$")
 _DECIMAL = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
-_PVALUE = re.compile(r"^(?:<|>|<=|>=)?\s*(?:0(?:\.[0-9]+)?|1(?:\.0+)?|\.[0-9]+)$")
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-
-# Column kinds: text, slug, int (non-negative), year, pmid, doi, url, decimal, percent,
-# pvalue, rowrefs, enum (with its values). Required columns must be non-empty.
+_PVALUE = re.compile(dp.FORMATS["pvalue"]["pattern"])
+_DOI = re.compile(dp.FORMATS["doi"]["pattern"])
+_URL = re.compile(dp.FORMATS["url"]["pattern"])
+_PMID = re.compile(dp.FORMATS["pmid"]["pattern"])
 _T, _S, _I, _D, _P = "text", "slug", "int", "decimal", "percent"
-
-
-@dataclass(frozen=True)
-class _Col:
-    kind: str
-    required: bool = False
-    values: tuple[str, ...] = ()
-
-
-def _enum(values: Sequence[str], required: bool = True) -> _Col:
-    return _Col("enum", required, tuple(values))
-
-
-COLUMNS: dict[str, dict[str, _Col]] = {
-    "sources": {
-        "source_id": _Col(_S, True), "authors": _Col(_T), "year": _Col("year"),
-        "title": _Col(_T), "journal": _Col(_T), "volume_pages": _Col(_T), "doi": _Col("doi"),
-        "pmid": _Col("pmid"), "url": _Col("url"), "design": _enum(DESIGNS, required=False),
-        "cohort": _enum(SOURCE_COHORTS), "notes": _Col(_T), "label": _Col(_T, True),
-    },
-    "outcomes": {
-        "row_id": _Col(_S, True), "source_id": _Col(_S, True), "cohort": _enum(COHORTS),
-        "subgroup": _Col(_T, True), "arm": _enum(ARMS), "outcome": _enum(tuple(OUTCOMES)),
-        "definition": _Col(_T, True), "timepoint": _Col(_T, True), "events": _Col(_I),
-        "total": _Col(_I), "reported_percent": _Col(_P), "reported_ci_low": _Col(_P),
-        "reported_ci_high": _Col(_P), "estimate_type": _enum(ESTIMATE_TYPES),
-        "count_status": _enum(COUNT_STATUSES), "location": _Col(_T, True),
-        "quote": _Col(_T, True), "notes": _Col(_T),
-    },
-    "effects": {
-        "row_id": _Col(_S, True), "source_id": _Col(_S, True), "cohort": _enum(COHORTS),
-        "subgroup": _Col(_T, True), "outcome": _enum(tuple(OUTCOMES)),
-        "definition": _Col(_T, True), "timepoint": _Col(_T, True),
-        "comparison": _Col(_T, True), "measure": _enum(MEASURES), "estimate": _Col(_D, True),
-        "ci_low": _Col(_D), "ci_high": _Col(_D), "p_value": _Col("pvalue"),
-        "adjusted": _enum(ADJUSTED), "location": _Col(_T, True), "quote": _Col(_T, True),
-        "notes": _Col(_T),
-    },
-    "distributions": {
-        "row_id": _Col(_S, True), "source_id": _Col(_S, True), "cohort": _enum(COHORTS),
-        "subgroup": _Col(_T, True), "arm": _enum(ARMS), "scale": _enum(tuple(SCALES)),
-        "timepoint": _Col(_T, True), "grade": _Col(_T, True), "count": _Col(_I),
-        "total": _Col(_I, True), "reported_percent": _Col(_P),
-        "count_status": _enum(DIST_COUNT_STATUSES), "location": _Col(_T, True),
-        "quote": _Col(_T, True),
-    },
-    "baseline": {
-        "row_id": _Col(_S, True), "source_id": _Col(_S, True), "cohort": _enum(COHORTS),
-        "subgroup": _Col(_T, True), "arm": _enum(ARMS), "variable": _Col(_T, True),
-        "statistic": _enum(STATISTICS), "value": _Col(_D), "sd": _Col(_D), "low": _Col(_D),
-        "high": _Col(_D), "count": _Col(_I), "total": _Col(_I), "reported_percent": _Col(_P),
-        "unit": _Col(_T), "location": _Col(_T, True), "quote": _Col(_T, True),
-    },
-    "claims": {
-        "claim_id": _Col(_S, True), "document": _Col(_S, True), "section": _Col(_T, True),
-        "location": _Col(_T, True), "claim": _Col(_T, True),
-        "cited_ref": _Col(_T), "cited_source_id": _Col(_S), "topic": _Col(_T),
-        "supporting_rows": _Col("rowrefs"), "contradicting_rows": _Col("rowrefs"),
-        "previous_verdict": _enum(VERDICTS, required=False), "spin": _Col(_S, True),
-        "rationale": _Col(_T, True),
-    },
-    "claim_checks": {
-        "check_id": _Col(_S, True), "claim_id": _Col(_S, True), "assertion": _Col(_T, True),
-        "rule": _enum(CLAIM_RULES), "direction": _enum(DIRECTIONS, required=False),
-        "rows": _Col("rowrefs"), "comparison": _enum(YES_NO, required=False),
-        "threshold": _Col(_D), "stated": _Col(_T), "finding": _enum(VERDICTS, required=False),
-        "design_limits": _Col("rowrefs"), "source_id": _Col(_S), "location": _Col(_T),
-        "quote": _Col(_T), "note": _Col(_T, True),
-    },
-    "design_limits": {
-        "limit_id": _Col(_S, True), "source_id": _Col(_S, True), "limit": _Col(_T, True),
-        "location": _Col(_T, True), "quote": _Col(_T, True), "rows": _Col("rowrefs"),
-        "consequence": _Col(_T, True),
-    },
-    "spin_strategies": {
-        "spin_id": _Col(_S, True), "kind": _enum(SPIN_KINDS), "category": _Col(_T),
-        "label": _Col(_T, True), "reference": _Col(_T, True), "doi": _Col("doi"),
-        "url": _Col("url", True), "location": _Col(_T, True), "quote": _Col(_T, True),
-    },
-    "quotes": {
-        "quote_id": _Col(_S, True), "source_id": _Col(_S, True), "location": _Col(_T, True),
-        "quote": _Col(_T, True), "use": _Col(_T, True),
-    },
-    "trials": {
-        "row_id": _Col(_S, True), "trial": _Col(_S, True),
-        "characteristic": _enum(tuple(TRIAL_CHARACTERISTICS)), "value": _Col(_T, True),
-        "source_id": _Col(_S, True), "location": _Col(_T, True), "quote": _Col(_T, True),
-        "notes": _Col(_T),
-    },
-    "risk_of_bias": {
-        "row_id": _Col(_S, True), "study": _Col(_S, True), "tool": _enum(tuple(ROB_TOOLS)),
-        "outcome": _enum(tuple(OUTCOMES) + ("all",)),
-        "domain": _enum(tuple(dict.fromkeys(d for t in ROB_TOOLS.values() for d in t["domains"]))),
-        "judgement": _enum(tuple(dict.fromkeys(j for t in ROB_TOOLS.values()
-                                               for j in t["judgements"]))),
-        "source_id": _Col(_S, True), "location": _Col(_T, True), "quote": _Col(_T, True),
-        "rationale": _Col(_T, True), "notes": _Col(_T),
-    },
-}
-assert all(tuple(COLUMNS[k]) == v for k, v in SCHEMA.items())
-
 _KIND_DTYPE = {_I: "Int64", "year": "Int64", _D: "float64", _P: "float64"}
+_Col = dp.Column
 
 
 # --------------------------------------------------------------------------- errors
@@ -310,7 +165,7 @@ class DataValidationError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """The validated data: one DataFrame per file, columns exactly as in ``SCHEMA``.
+    """The validated data: one DataFrame per file, columns as in the folder's datapackage.json.
 
     Text columns hold ``str`` ('' = not reported); integer columns are pandas ``Int64``
     (<NA> = not reported); decimal and percentage columns are ``float64`` (NaN = not
@@ -341,7 +196,7 @@ class Dataset:
     @property
     def n_rows(self) -> int:
         """Number of data rows over all files."""
-        return sum(len(getattr(self, name)) for name in SCHEMA)
+        return sum(len(getattr(self, name)) for name in REQUIRED_FILES)
 
     def outcome_rows(self, cohort=None, outcome=None, source_id=None, subgroup=None,
                      arm=None, estimate_type=None, count_status=None) -> pd.DataFrame:
@@ -432,7 +287,8 @@ class _Collector:
         self.errors.append(DataError(file, line, column, message))
 
 
-def _read_text(path: Path, display: str, err: _Collector) -> str | None:
+def _read_text(path: Path, display: str, err: _Collector,
+               columns: Sequence[str] = ()) -> str | None:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -444,7 +300,7 @@ def _read_text(path: Path, display: str, err: _Collector) -> str | None:
     if not raw.strip(b" \t\r\n\xef\xbb\xbf"):
         err.add(display, None, None,
                 "file is empty (it needs at least the header row: "
-                f"{','.join(SCHEMA[path.stem])})")
+                f"{','.join(columns)})")
         return None
     if raw.startswith(b"\xef\xbb\xbf"):  # "CSV UTF-8" of spreadsheet programs
         raw = raw[3:]
@@ -466,6 +322,11 @@ def _read_text(path: Path, display: str, err: _Collector) -> str | None:
     return text
 
 
+#: The longest cell read (the csv module's default); set for each read because the limit is
+#: process-wide and other libraries (frictionless) raise it.
+FIELD_LIMIT = 131072
+
+
 def _parse_csv(text: str, display: str,
                err: _Collector) -> tuple[list[list[str]], list[int], bool]:
     """Records, the physical start line of each, and whether the whole file was read."""
@@ -473,6 +334,7 @@ def _parse_csv(text: str, display: str,
     records: list[list[str]] = []
     starts: list[int] = []
     prev = 0
+    old_limit = csv.field_size_limit(FIELD_LIMIT)
     try:
         for rec in reader:
             start = prev + 1
@@ -482,7 +344,7 @@ def _parse_csv(text: str, display: str,
             records.append(rec)
             starts.append(start)
     except csv.Error as exc:
-        limit = csv.field_size_limit()
+        limit = FIELD_LIMIT
         if "field larger than field limit" in str(exc):
             msg = (f"a field is longer than {limit} characters, the limit for one cell (a "
                    "quote opened but never closed?); the rest of the file was not read")
@@ -490,11 +352,12 @@ def _parse_csv(text: str, display: str,
             msg = f"malformed CSV ({exc}); check the quoting; the rest of the file was not read"
         err.add(display, prev + 1, None, msg)
         return records, starts, False
+    finally:
+        csv.field_size_limit(old_limit)
     return records, starts, True
 
 
-def _check_header(name: str, header: list[str], display: str, err: _Collector) -> None:
-    expected = list(SCHEMA[name])
+def _check_header(expected: list[str], header: list[str], display: str, err: _Collector) -> None:
     seen: set[str] = set()
     for col in header:
         if col in seen:
@@ -533,15 +396,15 @@ def _parse_value(col: _Col, raw: str) -> tuple[object, str | None]:
             return int(raw), None
         return None, f"expected a year (4 digits), got {raw!r}"
     if k == "pmid":
-        if _INT.match(raw):
+        if _PMID.fullmatch(raw):
             return raw, None
         return None, f"expected a PubMed id (digits only), got {raw!r}"
     if k == "doi":
-        if _DOI.match(raw):
+        if _DOI.fullmatch(raw):
             return raw, None
         return None, f"expected a DOI like 10.1234/abc (no https://doi.org/ prefix), got {raw!r}"
     if k == "url":
-        if raw.startswith(("http://", "https://")) and " " not in raw:
+        if _URL.fullmatch(raw):
             return raw, None
         return None, f"expected a URL starting with http:// or https://, got {raw!r}"
     if k in (_D, _P):
@@ -553,7 +416,7 @@ def _parse_value(col: _Col, raw: str) -> tuple[object, str | None]:
             return None, f"expected a percentage between 0 and 100, got {raw!r}"
         return val, None
     if k == "pvalue":
-        if _PVALUE.match(raw):
+        if _PVALUE.fullmatch(raw):
             return raw, None
         return None, f"expected a p-value between 0 and 1, optionally with <, e.g. 0.024 or <0.01; got {raw!r}"
     if k == "rowrefs":
@@ -566,13 +429,14 @@ def _parse_value(col: _Col, raw: str) -> tuple[object, str | None]:
         if raw in col.values:
             return raw, None
         return None, f"expected one of: {', '.join(col.values)}; got {raw!r}" + (
-            " (add new outcome names to data/vocabulary.csv and to data/README.md)"
-            if col.values == tuple(OUTCOMES) else "")
+            " (add new outcome names to data/vocabulary.csv, then run "
+            "`python -m evtreport.datapackage --write`)" if col.vocabulary == "outcome" else "")
     raise AssertionError(k)  # pragma: no cover
 
 
-def _read_table(name: str, path: Path, display: str, err: _Collector) -> _Table | None:
-    text = _read_text(path, display, err)
+def _read_table(name: str, spec: dict[str, _Col], path: Path, display: str,
+                err: _Collector) -> _Table | None:
+    text = _read_text(path, display, err, list(spec))
     if text is None:
         return None
     records, starts, complete = _parse_csv(text, display, err)
@@ -581,12 +445,11 @@ def _read_table(name: str, path: Path, display: str, err: _Collector) -> _Table 
             err.add(display, None, None, "no header row")
         return None
     header = records[0]
-    _check_header(name, header, display, err)
+    _check_header(list(spec), header, display, err)
     if len(records) == 1 and complete:
         err.add(display, None, None, "no data rows: the file holds only its header, and every "
                 f"data file needs at least one row (the required files: "
                 f"{', '.join(f + '.csv' for f in REQUIRED_FILES)})")
-    spec = COLUMNS[name]
     table = _Table(name, display, header, [], [], [], complete)
     for rec, line in zip(records[1:], starts[1:]):
         if len(rec) != len(header):
@@ -669,7 +532,7 @@ def _fmt(x: object) -> str:
 def _rules_effects(t: _Table, err: _Collector) -> None:
     for r, line in zip(t.parsed, t.lines):
         est, lo, hi = r["estimate"], r["ci_low"], r["ci_high"]
-        if r["measure"] in RATIO_MEASURES:
+        if r["measure"] is not None and r["measure"] not in DIFFERENCE_MEASURES:
             for col, v in (("estimate", est), ("ci_low", lo), ("ci_high", hi)):
                 if v is not None and v <= 0:
                     err.add(t.display, line, col,
@@ -754,22 +617,19 @@ _ROW_RULES = {"outcomes": _rules_outcomes, "effects": _rules_effects,
 
 # --------------------------------------------------------------------------- cross-file
 
-def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
-    # A reference into a file that is missing or was not read to its end is not checked:
+def _cross_checks(tables: dict[str, _Table], schema: dict[str, dp.Table],
+                  err: _Collector) -> None:
+    # A reference into a file that is missing, empty or not read to its end is not checked:
     # its error is already reported, and "unknown id" errors would be false.
     def whole(name: str) -> bool:
         return name in tables and tables[name].complete
 
-    # unique ids within each file, and row_ids unique across outcomes + effects
+    # the package's primary keys are unique, and row_ids unique across outcomes + effects
     seen_any: dict[str, tuple[str, int]] = {}
-    for name, idcol in (("sources", "source_id"), ("outcomes", "row_id"), ("effects", "row_id"),
-                        ("distributions", "row_id"), ("baseline", "row_id"), ("claims", "claim_id"),
-                        ("quotes", "quote_id"),
-                        ("claim_checks", "check_id"), ("design_limits", "limit_id"),
-                        ("spin_strategies", "spin_id")):
-        t = tables.get(name)
-        if t is None:
+    for name, t in tables.items():
+        if len(schema[name].primary_key) != 1:
             continue
+        idcol = schema[name].primary_key[0]
         seen: dict[str, int] = {}
         for r, line in zip(t.parsed, t.lines):
             v = r[idcol]
@@ -785,31 +645,33 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
                     err.add(t.display, line, idcol, f"row_id {v!r} also used in {f0}:{l0}")
                 else:
                     seen_any[v] = (t.display, line)  # type: ignore[assignment]
+    # the package's foreign keys resolve
+    for name, t in tables.items():
+        for col, ref, ref_col in schema[name].foreign_keys:
+            if not (whole(ref) and tables[ref].parsed):
+                continue
+            known = {r[ref_col] for r in tables[ref].parsed if r[ref_col] is not None}
+            for r, line in zip(t.parsed, t.lines):
+                if r[col] is not None and r[col] not in known:
+                    err.add(t.display, line, col,
+                            f"unknown {ref_col} {r[col]!r} (not in {ref}.csv)")
+    # a row's cohort agrees with its source's
     src = tables.get("sources")
     cohorts = ({r["source_id"]: r["cohort"] for r in src.parsed if r["source_id"]}
                if whole("sources") else None)
-    for name in ("outcomes", "effects", "distributions", "baseline", "quotes"):
+    for name in ("outcomes", "effects", "distributions", "baseline"):
         t = tables.get(name)
         if t is None or cohorts is None:
             continue
         for r, line in zip(t.parsed, t.lines):
             sid = r["source_id"]
-            if sid is None:
-                continue
-            if sid not in cohorts:
-                err.add(t.display, line, "source_id", f"unknown source_id {sid!r} (not in sources.csv)")
-            elif r.get("cohort") and cohorts[sid] not in (None, "both", r["cohort"]):
+            if sid in cohorts and r.get("cohort") and cohorts[sid] not in (None, "both", r["cohort"]):
                 err.add(t.display, line, "cohort",
                         f"cohort {r['cohort']!r} differs from the source's cohort {cohorts[sid]!r}")
     claims = tables.get("claims")
     if claims is not None and whole("outcomes") and whole("effects"):
         rows = set(seen_any)
         for r, line in zip(claims.parsed, claims.lines):
-            for col in ("cited_source_id", "document"):
-                sid = r[col]
-                if sid is not None and cohorts is not None and sid not in cohorts:
-                    err.add(claims.display, line, col,
-                            f"unknown source_id {sid!r} (not in sources.csv)")
             for col in ("supporting_rows", "contradicting_rows"):
                 for ref in r[col] or []:  # type: ignore[union-attr]
                     if ref not in rows:
@@ -820,7 +682,7 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
     claim_files = ("claims", "claim_checks", "design_limits", "spin_strategies")
     if all(whole(n) for n in ("outcomes", "effects", "baseline") + claim_files) and \
             all(tables[n].parsed for n in claim_files):
-        _claim_check_rules(tables, cohorts, err)
+        _claim_check_rules(tables, err)
 
 
 # --------------------------------------------------------------------------- trials, risk of bias
@@ -828,23 +690,11 @@ def _cross_checks(tables: dict[str, _Table], err: _Collector) -> None:
 def _check_trials_and_rob(tables: dict[str, _Table], err: _Collector) -> None:
     src = tables.get("sources")
     designs = {r["source_id"]: r["design"] for r in src.parsed if r["source_id"]} if src else None
-    for name, refcols in (("trials", ("trial", "source_id")), ("risk_of_bias", ("study", "source_id"))):
+    for name in ("trials", "risk_of_bias"):
         t = tables.get(name)
         if t is None:
             continue
-        seen: dict[str, int] = {}
         for raw, r, line in zip(t.rows, t.parsed, t.lines):
-            rid = r["row_id"]
-            if rid is not None:
-                if rid in seen:
-                    err.add(t.display, line, "row_id",
-                            f"duplicated row_id {rid!r} (first on line {seen[rid]})")
-                else:
-                    seen[rid] = line
-            for col in refcols:
-                sid = r[col]
-                if sid is not None and designs is not None and sid not in designs:
-                    err.add(t.display, line, col, f"unknown source_id {sid!r} (not in sources.csv)")
             if name == "trials" and designs and r["trial"] in designs \
                     and designs[r["trial"]] not in TRIAL_DESIGNS:
                 err.add(t.display, line, "trial",
@@ -943,7 +793,7 @@ def _ids(t: _Table | None, col: str) -> set:
     return {r[col] for r in t.parsed if r[col]} if t else set()
 
 
-def _claim_check_rules(tables: dict[str, _Table], cohorts: dict | None, err: _Collector) -> None:
+def _claim_check_rules(tables: dict[str, _Table], err: _Collector) -> None:
     """claims.csv, claim_checks.csv, design_limits.csv and spin_strategies.csv: every reference
     resolves and each rule has the inputs it needs (data/README.md, 'The claims check')."""
     outcome_ids = _ids(tables.get("outcomes"), "row_id")
@@ -952,10 +802,6 @@ def _claim_check_rules(tables: dict[str, _Table], cohorts: dict | None, err: _Co
     data_rows = outcome_ids | effect_ids | baseline_ids
     claims, checks = tables.get("claims"), tables.get("claim_checks")
     limits, spin = tables.get("design_limits"), tables.get("spin_strategies")
-
-    def source_ok(t: _Table, line: int, col: str, sid) -> None:
-        if sid is not None and cohorts is not None and sid not in cohorts:
-            err.add(t.display, line, col, f"unknown source_id {sid!r} (not in sources.csv)")
 
     categories: set = set()
     strategies: set = set()
@@ -971,7 +817,6 @@ def _claim_check_rules(tables: dict[str, _Table], cohorts: dict | None, err: _Co
                         f"{', '.join(sorted(categories)) or 'none defined'})")
     if limits is not None:
         for r, line in zip(limits.parsed, limits.lines):
-            source_ok(limits, line, "source_id", r["source_id"])
             for ref in r["rows"] or []:
                 if ref not in data_rows:
                     err.add(limits.display, line, "rows", f"unknown row_id {ref!r} (not in "
@@ -983,9 +828,7 @@ def _claim_check_rules(tables: dict[str, _Table], cohorts: dict | None, err: _Co
         for r, line in zip(checks.parsed, checks.lines):
             d, rule = checks.display, r["rule"]
             cid = r["claim_id"]
-            if cid is not None and cid not in claim_text:
-                err.add(d, line, "claim_id", f"unknown claim_id {cid!r} (not in claims.csv)")
-            elif cid is not None:
+            if cid is not None and cid in claim_text:  # an unknown one: a foreign key
                 checked.setdefault(cid, []).append(rule)
                 if r["assertion"] and r["assertion"] not in claim_text[cid]:
                     err.add(d, line, "assertion", f"not a verbatim part of claim {cid!r}: "
@@ -999,7 +842,6 @@ def _claim_check_rules(tables: dict[str, _Table], cohorts: dict | None, err: _Co
                 if ref not in limit_ids:
                     err.add(d, line, "design_limits",
                             f"unknown limit_id {ref!r} (not in design_limits.csv)")
-            source_ok(checks, line, "source_id", r["source_id"])
 
             def need(col: str, why: str) -> None:
                 if r[col] is None:
@@ -1061,8 +903,7 @@ def _claim_check_rules(tables: dict[str, _Table], cohorts: dict | None, err: _Co
 
 # --------------------------------------------------------------------------- public API
 
-def _to_frame(name: str, t: _Table | None) -> pd.DataFrame:
-    spec = COLUMNS[name]
+def _to_frame(spec: dict[str, _Col], t: _Table | None) -> pd.DataFrame:
     cols: dict[str, pd.Series] = {}
     parsed = t.parsed if t else []
     for col, c in spec.items():
@@ -1081,10 +922,10 @@ def _to_frame(name: str, t: _Table | None) -> pd.DataFrame:
     return pd.DataFrame(cols, columns=list(spec))
 
 
-def _to_raw_frame(name: str, t: _Table | None) -> pd.DataFrame:
+def _to_raw_frame(spec: dict[str, _Col], t: _Table | None) -> pd.DataFrame:
     rows = t.rows if t else []
-    df = pd.DataFrame([[r.get(c, "") for c in SCHEMA[name]] for r in rows],
-                      columns=list(SCHEMA[name]), dtype=object)
+    df = pd.DataFrame([[r.get(c, "") for c in spec] for r in rows], columns=list(spec),
+                      dtype=object)
     df.attrs["lines"] = list(t.lines) if t else []
     return df
 
@@ -1125,25 +966,61 @@ def _load(data_dir: str | Path | None) -> tuple[Dataset | None, list[DataError]]
                     "used; move it out of the directory (the data files are "
                     f"{', '.join([f + '.csv' for f in REQUIRED_FILES] + list(NON_TABLE_FILES))}; "
                     f"besides them only {' and '.join(DOCUMENTATION)} may be there)")
+    terms = None
     try:
-        vocab.terms(ddir)
+        terms = vocab.terms(ddir)
     except vocab.VocabularyError as exc:
         err.add(f"{ddir.name}/{vocab.FILE}", None, None, str(exc).split(": ", 1)[-1])
+    schema = _folder_schema(ddir, terms, err)
+    if schema is None:
+        return None, err.errors
     for name in REQUIRED_FILES:
         path = ddir / f"{name}.csv"
         display = f"{ddir.name}/{name}.csv"
-        t = _read_table(name, path, display, err)
+        t = _read_table(name, schema[name].columns, path, display, err)
         tables[name] = t
         if t is not None:
             files.append(path)
             if name in _ROW_RULES:
                 _ROW_RULES[name](t, err)
-    _cross_checks({k: v for k, v in tables.items() if v is not None}, err)
+    _cross_checks({k: v for k, v in tables.items() if v is not None}, schema, err)
     order = {f"{ddir.name}/{n}.csv": i for i, n in enumerate(REQUIRED_FILES)}
     errors = sorted(err.errors, key=lambda e: (order.get(e.file, -1), e.line or 0))
-    ds = Dataset(**{n: _to_frame(n, tables.get(n)) for n in SCHEMA}, files=files, data_dir=ddir,
-                 raw={n: _to_raw_frame(n, tables.get(n)) for n in SCHEMA})
+    ds = Dataset(**{n: _to_frame(schema[n].columns, tables.get(n)) for n in REQUIRED_FILES},
+                 files=files, data_dir=ddir,
+                 raw={n: _to_raw_frame(schema[n].columns, tables.get(n)) for n in REQUIRED_FILES})
     return ds, errors
+
+
+def _folder_schema(ddir: Path, terms: dict | None, err: _Collector) -> dict[str, dp.Table] | None:
+    """The tables of the folder's own datapackage.json; None (with the errors) if it cannot
+    be used: missing, not JSON, a field of no known format, or not the project's structure.
+    Vocabulary enums that differ from vocabulary.csv are errors, but the files are still read."""
+    display = f"{ddir.name}/{dp.FILE}"
+    try:
+        pkg = dp.load(ddir)
+        tabs = dp.tables(pkg, dp.path_of(ddir))
+    except dp.PackageError as exc:
+        for problem in exc.problems:
+            err.add(display, None, None, problem)
+        return None
+    problems: list[str] = []
+    if ddir.resolve() != PROJECT_DATA.resolve():
+        try:
+            problems += dp.structure_problems(pkg, _project_package()[0])
+        except dp.PackageError:
+            pass  # the project's own package is broken; this folder's is checked alone
+    wanted = list(REQUIRED_FILES) + [dp.VOCABULARY]
+    problems += [f"resource {n!r} is not a file of the data directory (its files: "
+                 f"{', '.join(f + '.csv' for f in wanted)})" for n in tabs if n not in wanted]
+    problems += [f"no resource describes {n}.csv" for n in wanted if n not in tabs]
+    for problem in problems:
+        err.add(display, None, None, problem)
+    if problems:
+        return None
+    for problem in dp.enum_problems(pkg, terms) if terms is not None else []:
+        err.add(display, None, None, problem)
+    return tabs
 
 
 def main(argv: Sequence[str] | None = None) -> int:

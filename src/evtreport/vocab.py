@@ -138,15 +138,15 @@ def ci_label(method: str) -> str:
     return label("ci_method", method)
 
 
-def readme_table(kind: str = "outcome") -> str:
-    """The Markdown table of data/README.md for one kind of term (a test checks the README
-    holds exactly this table)."""
-    rows = [t for t in terms().values() if t.kind == kind]
+def readme_table(kind: str = "outcome", data_dir=None) -> str:
+    """The Markdown table of data/README.md for one kind of term (`python -m
+    evtreport.datapackage --write` writes it there; a test checks the README is current)."""
+    rows = [t for t in terms(data_dir).values() if t.kind == kind]
     out = ["| name | label printed | family | direction | meaning |", "|---|---|---|---|---|"]
     out += [f"| `{t.key}` | {t.label} | {t.family or '–'} | {t.direction or '–'} | "
             f"{t.description} |" for t in rows]
     return "\n".join(out)
 
 
-if __name__ == "__main__":  # python -m evtreport.vocab  -> the README's outcome table
+if __name__ == "__main__":  # python -m evtreport.vocab  -> prints the README's outcome table
     print(readme_table())

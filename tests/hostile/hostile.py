@@ -287,6 +287,16 @@ def _dangling(c):
     c.data("baseline.csv").symlink_to(c.work / "nowhere.csv")
 
 
+def _truncated_package(c):
+    p = c.data("datapackage.json")
+    p.write_bytes(p.read_bytes()[:5000])
+
+
+def _new_outcome(c):
+    with open(c.data("vocabulary.csv"), "a", encoding="utf-8") as fh:
+        fh.write("outcome,good_outcome,Good outcome,favourable,beneficial,a new outcome\n")
+
+
 def _notes_and_readme(c):
     (c.root / "data" / "README.md").write_text("# edited\n", encoding="utf-8")
     (c.root / "data" / "notes" / "new-note.md").write_text("a note\n", encoding="utf-8")
@@ -481,6 +491,12 @@ def faults() -> list[Fault]:
                         r"error: data/claims\.csv: file not found"))
     F.append(data_fault("sources.csv deleted", lambda c: c.data("sources.csv").unlink(),
                         r"error: data/sources\.csv: file not found"))
+    F.append(data_fault("datapackage.json deleted", lambda c: c.data("datapackage.json").unlink(),
+                        r"error: data/datapackage\.json: file not found: .*copy the project's data/datapackage\.json"))
+    F.append(data_fault("datapackage.json cut short (not JSON)", _truncated_package,
+                        r"error: data/datapackage\.json: line \d+, column \d+: not valid JSON"))
+    F.append(data_fault("outcome added to the vocabulary, package not regenerated", _new_outcome,
+                        r"error: data/datapackage\.json: field outcomes\.outcome: its enum is not the outcome keys of vocabulary\.csv \(missing good_outcome\); run `python -m evtreport\.datapackage --write`"))
     F.append(data_fault("stray copy outcomes_new.csv", lambda c: shutil.copy(c.data("outcomes.csv"), c.data("outcomes_new.csv")),
                         r"error: data/outcomes_new\.csv: unknown file in the data directory"))
     F.append(data_fault("spreadsheet lock file", lambda c: c.data(".~lock.outcomes.csv#").write_text("x"),
