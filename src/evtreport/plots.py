@@ -1767,8 +1767,8 @@ def rob_traffic_light(rows: Sequence[str], columns: Sequence[str], cells: Sequen
     _rob_check([j for c in cells for j in c] + list(levels))
     with plt.rc_context(_RC):
         label_w = min(LABEL_MAX + 1.2, max(_text_w(r) for r in rows) + 0.15)
-        col_w, row_h = 0.55, 0.32
-        key_h = 0.19 * len(domain_key) + 0.45
+        col_w, row_h, key_line = 0.58, 0.27, 0.17
+        key_h = key_line * len(domain_key) + 0.42
         grid_w, grid_h = col_w * len(columns), row_h * (len(rows) + 1)
         w, h = max(label_w + grid_w + 2 * MARGIN, 5.0), grid_h + key_h + 0.1
         fig = _new_figure(w, h)
@@ -1783,13 +1783,13 @@ def rob_traffic_light(rows: Sequence[str], columns: Sequence[str], cells: Sequen
             if i:
                 ax.axhline(i - 0.5, color="#DDDDDD", lw=0.5)
             for j, jd in enumerate(judged):
-                ax.plot(j, i, "o", ms=15, mfc=ROB_COLORS[jd], mec="black", mew=0.6)
+                ax.plot(j, i, "o", ms=13, mfc=ROB_COLORS[jd], mec="black", mew=0.6)
                 ax.text(j, i, ROB_SYMBOLS[jd], ha="center", va="center_baseline", fontsize=FS,
                         weight="bold", gid=f"rob-{i}-{j}")
         ax.axvline(len(columns) - 1.5, color="black", lw=0.6)
         for k, line in enumerate(domain_key):
-            fig.text(MARGIN / w, (key_h - 0.1 - 0.19 * k) / h, line, fontsize=FS_SMALL, va="top")
-        _rob_legend(fig, levels, (key_h - 0.12 - 0.19 * len(domain_key)) / h + 0.02)
+            fig.text(MARGIN / w, (key_h - 0.1 - key_line * k) / h, line, fontsize=FS_SMALL, va="top")
+        _rob_legend(fig, levels, (key_h - 0.12 - key_line * len(domain_key)) / h + 0.02)
     return fig
 
 
@@ -1806,7 +1806,7 @@ def rob_summary_bars(panels: Mapping[str, Mapping[str, Mapping[str, float]]], *,
         bar_h, head, foot = 0.27, 0.3, 0.75
         w = FIG_W
         h = bar_h * len(domains) + head + foot
-        gap = 0.25
+        gap = 0.5
         panel_w = (w - 2 * MARGIN - label_w - gap * (len(panels) - 1) - 0.15) / len(panels)
         for p, (title, shares) in enumerate(panels.items()):
             left_in = MARGIN + label_w + p * (panel_w + gap)
