@@ -122,3 +122,41 @@ def test_title_block_names_another_data_folder_and_its_checksum():
     assert "data-new-study/" in info and "ab" * 32 in info
     same = {"folder": "data", "sha256": "cd" * 32, "project_data": True}
     assert BeautifulSoup(page(same), "html.parser").find(class_="evt-datainfo") is None
+
+
+def test_appendices_are_lettered_and_the_printed_toc_opens_them():
+    """A chapter headed 'Appendix A. ...' is numbered A (sections A.1 ...); the chapter before
+    it keeps its number; on screen the TOC follows the title block, in print it stands just
+    before the first appendix, so the first chapter starts on page 1."""
+    soup = build(chapter("One"), chapter("Appendix A. Tables"), chapter("Appendix B. Methods"))
+    headings = [h.get_text(" ", strip=True) for h in soup.select("main h1, main h2")
+                if not h.find_parent(["header", "nav"])]
+    assert headings == ["1 One", "1.1 Part A", "1.2 Part B", "Appendix A. Tables", "A.1 Part A",
+                        "A.2 Part B", "Appendix B. Methods", "B.1 Part A", "B.2 Part B"]
+    screen, printed = soup.select("nav.evt-toc")
+    assert "evt-toc-screen" in screen["class"] and "evt-toc-print" in printed["class"]
+    assert screen.find_previous("header", class_="evt-titleblock") is not None
+    first_appendix = soup.find("h1", class_="evt-appendix")
+    assert first_appendix.get_text(" ", strip=True) == "Appendix A. Tables"
+    following = [h for h in printed.find_all_next("h1") if h.find_parent("nav") is None]
+    assert following[0] is first_appendix
+    assert printed.find("h1").get_text() == "Contents"  # a top-level bookmark of the PDF
+    assert printed.find_previous("h1").get_text(" ", strip=True) == "1 One"
+    entries = [a.get_text(" ", strip=True) for a in printed.select("ol a")]
+    assert entries[3] == "Appendix A.\xa0 Tables" and entries[4] == "A.1\xa0 Part A"
+    chapters = [h for h in soup.select("main h1") if not h.find_parent("header")]
+    assert "evt-first-chapter" in chapters[0]["class"] and "evt-appendix" not in chapters[0]["class"]
+    css = htmlreport.CSS.read_text()
+    assert "nav.evt-toc-print { display: none; }" in css  # on screen
+    assert "nav.evt-toc-screen { display: none; }" in css  # in print
+
+
+def test_a_chapter_after_an_appendix_stops_the_build():
+    with pytest.raises(htmlreport.ReportError, match="follows an appendix"):
+        build(chapter("Appendix A. Tables"), chapter("Late chapter"))
+
+
+def test_without_appendices_one_toc_follows_the_title_block():
+    soup = build(chapter("One"), chapter("Two"))
+    (nav,) = soup.select("nav.evt-toc")
+    assert nav["class"] == ["evt-toc"]

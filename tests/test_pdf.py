@@ -24,6 +24,7 @@ from evtreport import build, display, pdf, provenance
 from conftest import ROOT
 
 MIN_PT = 7.0
+FOOTER = re.compile(r"page \d+ of \d+\s*$")
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -57,7 +58,8 @@ class Report:
             a.decompose()
         self.reader = PdfReader(directory / "report.pdf")
         self.pages = [p.extract_text() for p in self.reader.pages]
-        self.text = squash("".join(self.pages))
+        # joined without the page footers, so a paragraph running over a page break reads on
+        self.text = squash("".join(FOOTER.sub("", p) for p in self.pages))
 
     def printed(self, element) -> bool:
         """False for what the print CSS hides: code, the collapsed lists of figures/tables."""
@@ -139,7 +141,7 @@ def test_outline_lists_every_chapter_with_its_sections(report):
             expected.append((title, []))
         else:
             expected[-1][1].append(title)
-    assert len(expected) == 7
+    assert len(expected) == 9
     top = [(i, title, page) for i, (depth, title, page) in enumerate(outline) if depth == 0]
     top_titles = [t for _, t, _ in top]
     for chapter, sections in expected:
@@ -152,6 +154,40 @@ def test_outline_lists_every_chapter_with_its_sections(report):
         assert squash(chapter) in squash(report.pages[page - 1]), (
             f"bookmark {chapter!r} points to page {page}, which does not show that heading")
     assert [t for t in top_titles if t in {c for c, _ in expected}] == [c for c, _ in expected]
+
+
+CLINICAL_PAGES = 25  # the clinical part (summary of findings to claims) fits in this many pages
+
+
+def test_summary_of_findings_is_on_pages_1_and_2(report):
+    """The PDF opens with the title block and the summary of findings: its heading, its tables'
+    captions and every cell of its tables are in the text of pages 1-2."""
+    start = squash("".join(report.pages[:2]))
+    heading = next(h for h in report.main.find_all("h2") if "Summary of findings" in h.get_text())
+    assert squash(heading.get_text(" ")) in start
+    tables = [report.main.find(id=f"tbl-{i}") or report.main.find(attrs={"data-id": i})
+              for i in ("sof-dmvo", "sof-icass")]
+    for cap in tables:
+        assert squash(cap.get_text(" ")) in start, cap.get_text(" ")[:80]
+        cells = [c.get_text(" ") for c in cap.find_next("table").find_all(["th", "td"])]
+        missing = [c for c in cells if squash(c) not in start]
+        assert cells and not missing, f"cells of the summary of findings not on pages 1-2: {missing[:5]}"
+
+
+def test_clinical_part_ends_by_page_25_and_the_appendices_follow(report):
+    """The first appendix (its bookmark and heading) starts by page 26; the chapters before it
+    are the clinical report, the appendices come after it, each opening a page."""
+    top = [(title, page) for depth, title, page in report.outline() if depth == 0]
+    appendix = [(t, p) for t, p in top if t.startswith("Appendix ")]
+    clinical = [(t, p) for t, p in top if re.match(r"\d+ ", t)]
+    assert len(appendix) >= 3 and len(clinical) >= 5
+    assert [t for t, _ in top if t in dict(appendix) or t in dict(clinical)] == \
+        [t for t, _ in clinical] + [t for t, _ in appendix], "appendices come after the chapters"
+    first_title, first_page = appendix[0]
+    assert squash(first_title) in squash(report.pages[first_page - 1])
+    assert first_page <= CLINICAL_PAGES + 1, (
+        f"the clinical part runs to page {first_page - 1} (first appendix on page {first_page}); "
+        f"it should fit in {CLINICAL_PAGES} pages")
 
 
 def test_every_internal_link_resolves_to_a_page(report):

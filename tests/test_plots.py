@@ -550,3 +550,93 @@ def test_overlap_checker_detects_overlap_and_clipping():
     fig.text(0.9, 0.5, "runs off the right edge")
     with pytest.raises(AssertionError, match="outside figure"):
         assert_no_overlap_and_inside(fig)
+
+
+# --------------------------------------------------------------------------- RevMan rows, axis label
+
+def test_forest_total_row_prints_the_summed_counts_under_the_diamond():
+    df = two_arm_df().drop(columns="design").iloc[:3]
+    fig = forest_plot(df, dict(estimate=0.93, ci_low=0.83, ci_high=1.04, counts=("299/781", "329/820")),
+                      scale="ratio", labels_arms=("EVT", "Medical"))
+    assert texts_gid(fig, "total-label") == ["Total"]
+    assert texts_gid(fig, "total-n-text") == ["299/781", "329/820"]
+    # the total row stands under the diamond (rows are drawn top to bottom: y grows downwards)
+    (label,) = [t for t in fig.findobj(Text) if t.get_gid() == "total-label"]
+    (pooled,) = [t for t in fig.findobj(Text) if t.get_gid() == "pooled-label"]
+    assert label.get_position()[1] == pooled.get_position()[1] + 1
+    assert_no_overlap_and_inside(fig)
+    # without counts, no total row
+    fig = forest_plot(df, dict(estimate=0.93, ci_low=0.83, ci_high=1.04), scale="ratio",
+                      labels_arms=("EVT", "Medical"))
+    assert texts_gid(fig, "total-label") == []
+
+
+def test_forest_total_row_needs_one_text_per_count_column():
+    df = two_arm_df().drop(columns="design").iloc[:3]
+    with pytest.raises(ValueError, match="one text per count column"):
+        forest_plot(df, dict(estimate=0.93, ci_low=0.83, ci_high=1.04, counts=("299/781",)),
+                    scale="ratio", labels_arms=("EVT", "Medical"))
+
+
+@pytest.mark.parametrize("scale, expected", [("proportion", "Proportion of patients"),
+                                             ("ratio", "Ratio (log scale)")])
+def test_every_forest_has_an_x_axis_label(scale, expected):
+    df = make_studies(3) if scale == "proportion" else two_arm_df().drop(columns="design").iloc[:3]
+    fig = forest_plot(df, None, scale=scale)
+    assert texts_gid(fig, "xlabel") == [expected]
+    fig = forest_plot(df, None, scale=scale, xlabel="Rate among treated patients")
+    assert texts_gid(fig, "xlabel") == ["Rate among treated patients"]
+
+
+def test_report_forests_carry_total_row_axis_label_and_overall_test():
+    """The DMVO forest of death: RevMan's total row (summed arm counts, by hand from the data),
+    the favours labels, the x-axis label, the heterogeneity line and the test for overall effect."""
+    from evtreport import analyses, params
+    from evtreport.data import load_dataset
+    from evtreport.present import dmvo, icass
+
+    b = analyses.run(load_dataset(), params.DEFAULTS)
+    fig = dmvo.rct_forest(b, "mortality")
+    # ESCAPE-MeVO 34/255 vs 23/275; DISTAL ≈42/271 vs ≈38/272 (from 15.5% and 14.0%)
+    assert texts_gid(fig, "total-n-text") == ["≈76/526", "≈61/547"]
+    assert texts_gid(fig, "xlabel") == ["Risk ratio, EVT vs medical (log scale)"]
+    notes = texts_gid(fig, "heterogeneity")
+    assert any(n.startswith("Heterogeneity: ") for n in notes)
+    assert any(n.startswith("Test for overall effect: Z = ") for n in notes)
+    alltext = {t.get_text() for t in fig.findobj(Text)}
+    assert {"Favours EVT", "Favours medical"} <= alltext
+    for fam in ("reperfusion", "favourable", "mortality"):
+        assert texts_gid(icass.comparator_forest(b, fam), "xlabel"), fam
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------- risk of bias
+
+def test_rob_traffic_light_marks_each_judgement_by_colour_and_symbol():
+    cells = [["low", "some concerns", "high"], ["some concerns", "low", "no information"]]
+    fig = plots.rob_traffic_light(["Trial A: death", "Trial B: death"], ["D1", "D2", "Overall"], cells,
+                                  levels=("low", "some concerns", "high"), domain_key=["D1: x", "D2: y"])
+    marks = {t.get_gid(): t.get_text() for t in fig.findobj(Text) if (t.get_gid() or "").startswith("rob-")}
+    assert marks == {"rob-0-0": "+", "rob-0-1": "−", "rob-0-2": "×", "rob-1-0": "−", "rob-1-1": "+",
+                     "rob-1-2": "?"}
+    fills = [mcolors.to_hex(line.get_markerfacecolor()) for line in fig.axes[0].lines if line.get_marker() == "o"]
+    assert fills[:3] == [plots.ROB_COLORS["low"].lower(), plots.ROB_COLORS["some concerns"].lower(),
+                         plots.ROB_COLORS["high"].lower()]
+    assert_no_overlap_and_inside(fig)
+    with pytest.raises(ValueError, match="not drawable"):
+        plots.rob_traffic_light(["A"], ["D1"], [["probably low"]], levels=("low",))
+
+
+def test_rob_summary_bars_stack_the_shares_to_the_whole_axis():
+    shares = {"D1": {"low": 0.25, "some concerns": 0.75, "high": 0.0},
+              "Overall": {"low": 0.0, "some concerns": 0.5, "high": 0.5}}
+    fig = plots.rob_summary_bars({"Unweighted": shares, "Weighted": shares},
+                                 levels=("low", "some concerns", "high"))
+    assert len(fig.axes) == 2
+    widths = sorted(round(p.get_width(), 6) for p in fig.axes[0].patches)
+    assert widths == [0.25, 0.5, 0.5, 0.75]
+    assert_no_overlap_and_inside(fig)
+
+
+def test_rob_palette_is_colour_blind_distinguishable():
+    test_palettes_colour_blind_distinguishable([plots.ROB_COLORS[k] for k in ("low", "some concerns", "high")])

@@ -4,7 +4,7 @@ tests that render all templates under every parameter file and under the fixture
 from __future__ import annotations
 
 from evtreport import text
-from evtreport.present import compare, dmvo, icass, sensitivity, summary
+from evtreport.present import compare, dmvo, icass, rob, sensitivity, summary
 
 INCLUDED_ONLY = {"dmvo/macros.j2", "icass/pooled.md.j2"}  # rendered through other templates
 
@@ -51,6 +51,8 @@ def all_texts(b) -> dict[str, str]:
     r("icass/harms.md.j2", **icass.harms_context(b))
     r("icass/how_far.md.j2", **icass.how_far_context(b))
     r("icass/summary.md.j2", **icass.summary_context(b))
+    r("dmvo/rob.md.j2", **rob.summary_context(b))
+    r("icass/rob.md.j2", jbi=not rob.jbi_table(b).empty, robins=rob.robins_table(b, "ICASS-M1") is not None)
     r("compare/caveats.block.j2", **compare.caveats_context(b))
     r("compare/figure_caption.md.j2", caption=True, level="95%", cut=b.params["favourable_mrs_max"],
       model="random-effects model")

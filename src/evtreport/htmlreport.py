@@ -28,12 +28,15 @@ CSS = PACKAGE_DIR / "assets" / "report.css"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 _REF = re.compile(r"@(fig|tbl):([a-z0-9][a-z0-9-]*)")
 _LINK = re.compile(r"^#(fig|tbl)-([a-z0-9][a-z0-9-]*)$")
-# In table cells, keep intervals such as "[66.7–95.3]" and names such as "ICASS-M1" on one line.
-_NOWRAP = re.compile(r"(\S+ \[[^\]\s]{1,24}(?: to [^\]\s]{1,12})?\]|\b[A-Za-z]+-[A-Za-z0-9]+\b)")
+# In table cells, keep intervals such as "[66.7–95.3]", ranges such as "[29, 86]" and names such as
+# "ICASS-M1" on one line.
+_NOWRAP = re.compile(r"(\S+ \[[^\]\s]{1,24}(?: to [^\]\s]{1,12})?\]|\[[^\]\s]{1,12}, [^\]\s]{1,12}\]"
+                     r"|\b[A-Za-z]+-[A-Za-z0-9]+\b)")
 # A table with this many columns of "estimate [interval]" is too wide for A4 with each on
 # one line: there an estimate may stand above its interval.
 STACK_FROM = 4
 _KIND = {"fig": ("figure", "Figure"), "tbl": ("table", "Table")}
+_APPENDIX = re.compile(r"^\s*Appendix ([A-Z])\.\s")
 
 
 class ReportError(ValueError):
@@ -71,15 +74,32 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
 
+def _appendix_letter(h) -> str | None:
+    """'A' for a chapter heading 'Appendix A. Title' (its first text), else None."""
+    first = h.contents[0] if h.contents else None
+    m = _APPENDIX.match(first) if isinstance(first, str) else None
+    return m.group(1) if m else None
+
+
 def _number_sections(main) -> list[tuple[str, str, str, int]]:
-    """Prefix h1/h2 with section numbers; return TOC entries (number, title, id, level)."""
+    """Prefix h1/h2 with section numbers; return TOC entries (number, title, id, level).
+    A chapter headed 'Appendix A. Title' is numbered A (its sections A.1, A.2 ...): its
+    'Appendix A.' becomes the number, and its TOC entry reads 'Appendix A. Title'."""
     toc, used = [], set()
     chapter = section = 0
     for h in main.find_all(["h1", "h2"]):
         for a in h.find_all("a", class_="anchor-link"):
             a.decompose()
         text = h.get_text(" ", strip=True)
-        if h.name == "h1":
+        letter = _appendix_letter(h) if h.name == "h1" else None
+        if letter:
+            chapter, section = letter, 0
+            number, level = f"Appendix {letter}.", 1
+            text = text[len(number):].strip()
+            h.contents[0].replace_with(h.contents[0][len(number):].lstrip())
+        elif h.name == "h1":
+            if isinstance(chapter, str):
+                raise ReportError(f"chapter {text!r} follows an appendix: appendices come last")
             chapter, section = chapter + 1, 0
             number, level = f"{chapter}", 1
         else:
@@ -89,12 +109,14 @@ def _number_sections(main) -> list[tuple[str, str, str, int]]:
             number, level = f"{chapter}.{section}", 2
         ident = h.get("id") or _slug(text)
         while ident in used:
-            ident += "-" + number.replace(".", "-")
+            ident += "-" + number.replace(".", "-").replace(" ", "-")
         used.add(ident)
         h["id"] = ident
         # The space keeps number and title apart in text taken from the page (PDF outline).
         num = BeautifulSoup(f'<span class="evt-secnum">{number}</span> ', "html.parser")
         h.insert(0, num)
+        if letter:
+            h["class"] = h.get("class", []) + ["evt-appendix"]
         toc.append((number, text, ident, level))
     return toc
 
@@ -210,10 +232,11 @@ def _params_block(values: dict[str, Any], params_file: str) -> str:
                else "changed from the defaults: " + "; ".join(changed))
     return (f'<div class="evt-params"><p><strong>Parameters of this run</strong> '
             f'(<code>{html.escape(params_file)}</code>): {summary}. Their meaning is given in the '
-            f'Methods chapter.</p><ul>{"".join(items)}</ul></div>')
+            f'Methods appendix.</p><ul>{"".join(items)}</ul></div>')
 
 
-def _toc_block(toc, listing) -> str:
+def _toc_block(toc, listing, where: str = "") -> str:
+    """The table of contents; `where` 'screen' or 'print' shows it only there."""
     items, open_sub = [], False
     for number, text, ident, level in toc:
         link = f'<a href="#{ident}">{number}&nbsp; {html.escape(text)}</a>'
@@ -236,9 +259,26 @@ def _toc_block(toc, listing) -> str:
                    for k, label, text, a in listing if k == kind]
         return (f'<details class="evt-lists"><summary>{title} ({len(entries)})</summary>'
                 f'<ol>{"".join(entries)}</ol></details>') if entries else ""
-    return (f'<nav class="evt-toc" aria-label="Table of contents"><h2>Contents</h2>'
+    cls = f" evt-toc-{where}" if where else ""
+    # In print the TOC opens the appendices: its heading is a top-level bookmark of its own.
+    head = "h1" if where == "print" else "h2"
+    return (f'<nav class="evt-toc{cls}" aria-label="Table of contents"><{head}>Contents</{head}>'
             f'<ol>{"".join(items)}</ol>{lst("figure", "List of figures")}'
             f'{lst("table", "List of tables")}</nav>')
+
+
+def _place_toc(soup, main, toc, listing) -> str:
+    """The TOC for the top of the page. In print the summary of findings comes first: the
+    chapter after the title block starts on page 1, and the TOC is printed before the
+    first appendix (the PDF outline lists every heading anyway)."""
+    first = main.find("h1")
+    first["class"] = first.get("class", []) + ["evt-first-chapter"]
+    appendix = main.find("h1", class_="evt-appendix")
+    if appendix is None:
+        return _toc_block(toc, listing)
+    cell = appendix.find_parent(class_="jp-Cell") or appendix
+    cell.insert_before(BeautifulSoup(_toc_block(toc, listing, "print"), "html.parser"))
+    return _toc_block(toc, listing, "screen")
 
 
 def _data_block(data: dict[str, Any] | None) -> str:
@@ -264,16 +304,17 @@ def postprocess(page: str, *, title: str, subtitle: str, run_name: str, params_f
     labels, listing = _number_captions(soup, main)
     _resolve_refs(soup, main, labels)
     _keep_together(main)
+    toc_html = _place_toc(soup, main, toc, listing)
 
     header = (f'<header class="evt-titleblock"><h1 class="evt-title">{html.escape(title)}</h1>'
               f'<p class="evt-subtitle">{html.escape(subtitle)}</p>'
               f'<p class="evt-runinfo">Run <strong>{html.escape(run_name)}</strong> · '
               f'{html.escape(build_info)}</p>{_data_block(data)}{changes or ""}'
-              f'{_params_block(values, params_file)}</header>{_toc_block(toc, listing)}')
+              f'{_params_block(values, params_file)}</header>{toc_html}')
     main.insert(0, BeautifulSoup(header, "html.parser"))
     footer = soup.new_tag("footer", attrs={"class": "evt-footer"})
     footer.string = (f"{title} — run {run_name}; {build_info}. Package versions and a SHA-256 "
-                     f"checksum of every data file are listed in the Methods chapter.")
+                     f"checksum of every data file are listed in the Methods appendix.")
     main.append(footer)
 
     toggle = BeautifulSoup('<input type="checkbox" id="evt-show-code" class="evt-toggle">'

@@ -315,7 +315,9 @@ class ForestPooled:
     """A pooled estimate drawn as a diamond. ``label`` None: "Pooled estimate" (overall)
     or "Subtotal"; ``pi_low``/``pi_high`` finite: a prediction-interval row under the
     diamond; ``heterogeneity``: note lines under it; ``group``: the subgroup this is the
-    subtotal of (None for the overall estimate)."""
+    subtotal of (None for the overall estimate); ``counts``: one text per count column
+    (e.g. the summed events/total of each arm), printed in a "Total" row under the diamond
+    as RevMan does (empty: no such row)."""
 
     estimate: float
     ci_low: float
@@ -325,6 +327,7 @@ class ForestPooled:
     pi_high: float = math.nan
     heterogeneity: tuple[str, ...] = ()
     group: str | None = None
+    counts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -429,6 +432,14 @@ def _check_spec(spec: ForestSpec) -> None:
                              f"{list(dict.fromkeys(groups))})")
     if len({p.group for p in spec.subtotals}) != len(spec.subtotals):
         raise ValueError("subtotals: more than one subtotal for the same group")
+    _check_pooled_counts(spec)
+
+
+def _check_pooled_counts(spec: ForestSpec) -> None:
+    n_cols = len(spec.studies[0].counts)
+    for p in (spec.pooled, *spec.subtotals):
+        if p is not None and p.counts and len(p.counts) != n_cols:
+            raise ValueError(f"pooled counts {p.counts}: need one text per count column ({n_cols})")
 
 
 # --------------------------------------------------------------------------
@@ -506,7 +517,7 @@ def _pooled_from_mapping(name: str, d, scale: str, group=None) -> ForestPooled |
                      pi_low=_optional_float(d.get("pi_low", np.nan)),
                      pi_high=_optional_float(d.get("pi_high", np.nan)),
                      heterogeneity=() if group is None else tuple(_as_lines(d.get("heterogeneity"))),
-                     group=group)
+                     group=group, counts=tuple(str(c) for c in d.get("counts") or ()))
     _check_pooled(name, p, scale)
     return p
 
@@ -548,8 +559,10 @@ def forest_spec_from_frame(studies: pd.DataFrame, pooled: Mapping[str, Any] | No
     subtotals = _subtotals_from_mapping(dict(subgroup_pooled or {}), df, group_col, scale)
     if isinstance(options.get("favours"), list):
         options["favours"] = tuple(options["favours"])
-    return ForestSpec(rows, scale, total, subtotals, tuple(_as_lines(heterogeneity)),
+    spec = ForestSpec(rows, scale, total, subtotals, tuple(_as_lines(heterogeneity)),
                       arms=tuple(str(a) for a in labels_arms) if labels_arms else None, **options)
+    _check_pooled_counts(spec)
+    return spec
 
 
 _RATIO_LIMS = {2.0: [0.5, 0.7, 1, 1.5, 2], 5.0: [0.2, 0.5, 1, 2, 5],
@@ -692,6 +705,12 @@ class _DiamondRow:  # the overall pooled estimate or a subgroup's subtotal
 
 
 @dataclass(frozen=True)
+class _TotalRow:  # the summed counts under a diamond
+    label: str
+    counts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class _IntervalRow:  # prediction interval
     label: str
     low: float
@@ -715,7 +734,7 @@ class _BlankRow:
 
 
 _VALUE_ROWS = (_StudyRow, _DiamondRow)
-_BOLD_ROWS = (_DiamondRow, _GroupRow)
+_BOLD_ROWS = (_DiamondRow, _GroupRow, _TotalRow)
 S_MIN, S_DEF = 4.0, 7.0  # study marker side (pt): smallest, without weight
 
 
@@ -750,6 +769,8 @@ def _pooled_rows(p: ForestPooled, scale: str, members) -> list:
     label = p.label or ("Pooled estimate" if p.group is None else "Subtotal")
     texts = _value_texts(scale, p.estimate, p.ci_low, p.ci_high, _weight_sum(members))
     rows: list = [_DiamondRow(label, p.estimate, p.ci_low, p.ci_high, *texts, overall=p.group is None)]
+    if p.counts:
+        rows.append(_TotalRow("Total", p.counts))
     if np.isfinite(p.pi_low) and np.isfinite(p.pi_high):
         rows.append(_IntervalRow("Prediction interval", p.pi_low, p.pi_high,
                                  _fmt_ci_only(scale, p.pi_low, p.pi_high)))
@@ -845,10 +866,10 @@ def _count_headers(spec: ForestSpec) -> tuple[str, ...]:
 
 def _count_widths(rows, headers) -> list[float]:
     """Count columns fit their texts; long arm names wrap rather than widen them much."""
-    studies = [r for r in rows if isinstance(r, _StudyRow)]
+    studies = [r for r in rows if isinstance(r, (_StudyRow, _TotalRow))]
     out = []
     for j, hdr in enumerate(headers):
-        vals = [_text_w(r.counts[j]) for r in studies]
+        vals = [_text_w(r.counts[j], weight=_font_weight(r)) for r in studies]
         hw = max([_text_w(w, weight="bold") for w in hdr.split()] + [0.0])
         full = _text_w(hdr, weight="bold")
         out.append(max([_text_w("Events/N")] + vals + [min(max(hw, full / 2 + 0.1), 1.3), min(full, 0.9)]))
@@ -923,6 +944,9 @@ def _fit_row(r, cols: _Columns) -> list:
     if isinstance(r, _StudyRow):
         counts = tuple(_truncate(t, w) for t, w in zip(r.counts, cols.count_ws))
         return [replace(r, label=_truncate(r.label, cols.label_w - cols.indent), counts=counts)]
+    if isinstance(r, _TotalRow):
+        counts = tuple(_truncate(t, w, weight="bold") for t, w in zip(r.counts, cols.count_ws))
+        return [replace(r, label=_truncate(r.label, cols.label_w, weight="bold"), counts=counts)]
     if isinstance(r, _BOLD_ROWS):
         return [replace(r, label=_truncate(r.label, cols.label_w, weight="bold"))]
     if isinstance(r, _IntervalRow):
@@ -1118,6 +1142,12 @@ def _draw_diamond(ax, y: int, r: _DiamondRow, cols: _Columns) -> None:
         _ci_line(ax, lo, hi, y, x0, x1, color="black", lw=0.8, only_arrows=True)
 
 
+def _draw_total(ax, y: int, r: _TotalRow, cols: _Columns) -> None:
+    _put(ax, cols.x_label, y, r.label, weight="bold", gid="total-label")
+    for c, t in zip(cols.count_centres, r.counts):
+        _put(ax, c, y, t, ha="center", weight="bold", gid="total-n-text")
+
+
 def _draw_interval(ax, y: int, r: _IntervalRow, cols: _Columns) -> None:
     _put(ax, cols.x_label + 0.12, y, r.label, size=FS_SMALL, style="italic", gid="pi-label")
     _put(ax, cols.x_ci, y, r.ci_text, anchor="right", ha="left", size=FS_SMALL, style="italic",
@@ -1138,7 +1168,8 @@ def _draw_blank(ax, y: int, r: _BlankRow, cols: _Columns) -> None:
     pass
 
 
-_DRAW_ROW = {_StudyRow: _draw_study, _DiamondRow: _draw_diamond, _IntervalRow: _draw_interval,
+_DRAW_ROW = {_StudyRow: _draw_study, _DiamondRow: _draw_diamond, _TotalRow: _draw_total,
+             _IntervalRow: _draw_interval,
              _GroupRow: _draw_group, _NoteRow: _draw_note, _BlankRow: _draw_blank}
 
 
@@ -1180,7 +1211,14 @@ def _draw_xlabel(ax, xlabel: str, cols: _Columns, h: _Heights) -> None:
             fontsize=FS, fontfamily=FONT, clip_on=False, parse_math=False, gid="xlabel")
 
 
+#: The x-axis label of a forest whose caller gives none: every forest has one.
+DEFAULT_XLABEL = {"proportion": "Proportion of patients", "ratio": "Ratio (log scale)",
+                  "difference": "Difference (percentage points)"}
+
+
 def _render_forest(spec: ForestSpec, ax=None) -> Figure:
+    if not spec.xlabel:
+        spec = replace(spec, xlabel=DEFAULT_XLABEL[spec.scale])
     rows = _forest_rows(spec)
     cols = _forest_columns(spec, rows, ax)
     rows = [line for r in rows for line in _fit_row(r, cols)]
@@ -1687,6 +1725,117 @@ def _grotta(groups, counts, *, scale, ax, annotate, title, cut, show_counts):
     else:
         _axes_texts(ax, spec, ncol, title, note_lines, lay)
     return ax.figure
+
+
+# --------------------------------------------------------------------------
+# Risk of bias (robvis style): traffic lights and summary bars
+# --------------------------------------------------------------------------
+#: robvis' colour-blind-safe palette, and a symbol in every mark so that colour is never
+#: the only cue: + low, − some concerns / moderate, × high / serious, ! critical, ? no information.
+ROB_COLORS = {"low": "#FED98E", "some concerns": "#FE9929", "moderate": "#FE9929",
+              "high": "#D95F0E", "serious": "#D95F0E", "critical": "#993404",
+              "no information": "#FFFFFF", "yes": "#FED98E", "no": "#D95F0E",
+              "unclear": "#FFFFFF", "not applicable": "#DDDDDD"}
+ROB_SYMBOLS = {"low": "+", "some concerns": MINUS, "moderate": MINUS, "high": "\u00d7",
+               "serious": "\u00d7", "critical": "!", "no information": "?", "yes": "+",
+               "no": "\u00d7", "unclear": "?", "not applicable": "n/a"}
+
+
+def _rob_check(judgements) -> None:
+    unknown = sorted({j for j in judgements if j not in ROB_COLORS})
+    if unknown:
+        raise ValueError(f"risk-of-bias judgement(s) {unknown} not drawable; expected one of "
+                         f"{sorted(ROB_COLORS)}")
+
+
+def _rob_legend(fig, levels, y: float, ncol: int | None = None):
+    handles = [Line2D([], [], ls="", marker="o", ms=11, mfc=ROB_COLORS[lv], mec="black", mew=0.6)
+               for lv in levels]
+    labels = [f"{ROB_SYMBOLS[lv]}  {lv.capitalize()}" for lv in levels]
+    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.0, y), ncol=ncol or len(levels),
+               frameon=False, fontsize=FS_SMALL, handletextpad=0.4, columnspacing=1.4)
+
+
+def rob_traffic_light(rows: Sequence[str], columns: Sequence[str], cells: Sequence[Sequence[str]],
+                      *, levels: Sequence[str], domain_key: Sequence[str] = ()) -> Figure:
+    """Traffic-light plot: one row per assessment (``rows``), one column per domain
+    (``columns``, the last usually "Overall"), ``cells[i][j]`` the judgement; a circle in the
+    judgement's colour carrying its symbol. ``domain_key`` lines ("D1: ...") and the
+    judgement legend (``levels``) are printed under the grid."""
+    if len(cells) != len(rows) or any(len(c) != len(columns) for c in cells):
+        raise ValueError(f"cells must be {len(rows)} rows of {len(columns)} judgements")
+    _rob_check([j for c in cells for j in c] + list(levels))
+    with plt.rc_context(_RC):
+        label_w = min(LABEL_MAX + 1.2, max(_text_w(r) for r in rows) + 0.15)
+        col_w, row_h, key_line = 0.58, 0.27, 0.17
+        key_h = key_line * len(domain_key) + 0.42
+        grid_w, grid_h = col_w * len(columns), row_h * (len(rows) + 1)
+        w, h = max(label_w + grid_w + 2 * MARGIN, 5.0), grid_h + key_h + 0.1
+        fig = _new_figure(w, h)
+        ax = fig.add_axes([(MARGIN + label_w) / w, (key_h + 0.05) / h, grid_w / w, grid_h / h])
+        ax.set_xlim(-0.5, len(columns) - 0.5)
+        ax.set_ylim(len(rows) - 0.5, -1.5)
+        ax.axis("off")
+        for j, c in enumerate(columns):
+            ax.text(j, -1, c, ha="center", va="center", fontsize=FS, weight="bold")
+        for i, (label, judged) in enumerate(zip(rows, cells)):
+            ax.text(-0.5 - 0.15 / col_w, i, label, ha="right", va="center", fontsize=FS)
+            if i:
+                ax.axhline(i - 0.5, color="#DDDDDD", lw=0.5)
+            for j, jd in enumerate(judged):
+                ax.plot(j, i, "o", ms=13, mfc=ROB_COLORS[jd], mec="black", mew=0.6)
+                ax.text(j, i, ROB_SYMBOLS[jd], ha="center", va="center_baseline", fontsize=FS,
+                        weight="bold", gid=f"rob-{i}-{j}")
+        ax.axvline(len(columns) - 1.5, color="black", lw=0.6)
+        for k, line in enumerate(domain_key):
+            fig.text(MARGIN / w, (key_h - 0.1 - key_line * k) / h, line, fontsize=FS_SMALL, va="top")
+        _rob_legend(fig, levels, (key_h - 0.12 - key_line * len(domain_key)) / h + 0.02)
+    return fig
+
+
+def rob_summary_bars(panels: Mapping[str, Mapping[str, Mapping[str, float]]], *,
+                     levels: Sequence[str]) -> Figure:
+    """Summary bar chart: panels side by side (e.g. unweighted, weighted), in each a stacked
+    horizontal bar per domain of the shares (0-1) of ``levels``; a share's symbol is printed
+    in its segment when wide enough."""
+    panels = dict(panels)
+    domains = list(next(iter(panels.values())))
+    _rob_check(levels)
+    with plt.rc_context(_RC):
+        label_w = max(_text_w(d) for d in domains) + 0.15
+        bar_h, head, foot = 0.27, 0.3, 0.75
+        w = FIG_W
+        h = bar_h * len(domains) + head + foot
+        gap = 0.5
+        panel_w = (w - 2 * MARGIN - label_w - gap * (len(panels) - 1) - 0.15) / len(panels)
+        for p, (title, shares) in enumerate(panels.items()):
+            left_in = MARGIN + label_w + p * (panel_w + gap)
+            if p == 0:
+                fig = _new_figure(w, h)
+            ax = fig.add_axes([left_in / w, foot / h, panel_w / w, (h - head - foot) / h])
+            for i, d in enumerate(domains):
+                left = 0.0
+                for lv in levels:
+                    v = float(shares[d].get(lv, 0.0))
+                    if v > 0:
+                        ax.barh(i, v, left=left, height=0.72, color=ROB_COLORS[lv], edgecolor="black",
+                                lw=0.5)
+                        if v >= 0.08:
+                            ax.text(left + v / 2, i, ROB_SYMBOLS[lv], ha="center", va="center",
+                                    fontsize=FS, weight="bold")
+                    left += v
+            ax.set_xlim(0, 1)
+            ax.set_ylim(len(domains) - 0.5, -0.5)
+            ax.set_yticks(range(len(domains)), domains if p == 0 else [""] * len(domains), fontsize=FS)
+            ax.tick_params(axis="y", length=0)
+            ax.xaxis.set_major_formatter(ticker.PercentFormatter(1.0, decimals=0))
+            ax.set_xticks([0, 0.5, 1.0])
+            ax.tick_params(axis="x", labelsize=FS_SMALL)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+            ax.set_title(title, fontsize=FS_SMALL, loc="left", weight="bold")
+        _rob_legend(fig, levels, 0.3 / h + 0.02)
+    return fig
 
 
 def posterior_densities(panels, *, xlabel: str, log_x: bool = True, ref: float = 1.0) -> Figure:

@@ -139,13 +139,24 @@ def forest_rows(b, tc: dm.TrialComparison) -> pd.DataFrame:
         "ci_high": t["ci_high"].to_numpy(float), "weight": t["weight"].to_numpy(float)})
 
 
+def total_counts(tc: dm.TrialComparison) -> tuple[str, str]:
+    """RevMan's total row: the pooled trials' events/patients summed per arm (≈ when a count
+    was derived from a printed percentage)."""
+    p = tc.pooled
+    out = []
+    for sfx in ("t", "c"):
+        approx = "≈" if p[f"approx_{sfx}"].astype(bool).any() else ""
+        out.append(f"{approx}{int(p[f'events_{sfx}'].sum())}/{int(p[f'total_{sfx}'].sum())}")
+    return tuple(out)
+
+
 def rct_forest(b, family: str):
     """Forest plot of one outcome: each trial's crude effect, the pooled diamond (k ≥ 2)."""
     tc, lvl = b[f"dmvo.rct.{family}"], vocab.level_text(b.params["confidence_level"])
     m = tc.measure
     pooled = het = None
     if tc.result is not None and tc.result.k > 1:
-        pooled = pooled_row(tc.result)
+        pooled = pooled_row(tc.result) | {"counts": total_counts(tc)}
         het = [h for h in (heterogeneity_text(tc.result), overall_effect_text(tc.result)) if h]
     elif tc.result is not None:
         het = ["Only one trial with usable counts: nothing was pooled."]
