@@ -371,6 +371,18 @@ def test_a_hung_browser_is_stopped_with_a_clear_error(page_file, tmp_path, monke
     assert not (tmp_path / "page.pdf").exists()
 
 
+def test_a_browser_that_fails_to_start_is_named_with_its_exit_status_and_message(page_file, tmp_path,
+                                                                                  monkeypatch):
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\necho 'fake failure: cannot open display' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("CHROMIUM", str(fake))
+    with pytest.raises(build.BuildError) as err:
+        build.print_pdf(page_file, tmp_path / "page.pdf")
+    assert str(err.value) == (f"printing the PDF: Chromium could not print {page_file}: "
+                              "the browser exited (exit 3): fake failure: cannot open display")
+
+
 def _state(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

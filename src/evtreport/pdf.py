@@ -136,7 +136,22 @@ def _print(chromium: str, profile: str, timeout: float, html_file: Path, pdf_fil
                      header_template="<span></span>", footer_template=FOOTER)
             context.close()
     except Error as exc:
-        sys.exit(str(exc).strip().splitlines()[0])
+        sys.exit(_failure(str(exc)))
+
+
+_BROWSER_ERR = re.compile(r"^\[pid=\d+\]\[err\] (.*)$", re.M)
+_BROWSER_EXIT = re.compile(r"<process did exit: exitCode=(\d+)")
+
+
+def _failure(message: str) -> str:
+    """One line from Playwright's error: when the browser itself failed, its exit status and
+    the last thing it wrote to stderr (Playwright's own first line says only "closed")."""
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    code = _BROWSER_EXIT.search(message)
+    errors = [e.strip() for e in _BROWSER_ERR.findall(message) if e.strip()]
+    if code and code.group(1) != "0":
+        return f"the browser exited (exit {code.group(1)}): {errors[-1] if errors else first}"
+    return first
 
 
 def main(argv: list[str] | None = None) -> None:
