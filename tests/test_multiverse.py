@@ -182,3 +182,23 @@ def test_no_study_left(ds):
     for key in ("dmvo-favourable", "dmvo-mortality", "dmvo-sich"):
         e = m.estimates[key]
         assert e.n_specs == 0 and math.isnan(e.median) and math.isnan(e.share_excluding_null)
+
+
+def test_figures_draw_every_specification_readably(ds):
+    from evtreport import display, plots
+    from evtreport.present import multiverse as present
+    b = analyses.run(ds, _params(ds))
+    for key in present.keys(b):
+        fig = present.figure(b, key)
+        assert display.smallest_text_pt(fig) >= plots.FS_SMALL
+        em = b["multiverse"].estimates[key]
+        # one dot per specification in each choice that acts on it, one estimate per specification
+        want = sum(s.choice(c) is not None or c == "left_out" for s in em.specs for c in em.choices)
+        got = {g: sum(len(c.get_offsets()) for ax in fig.axes if ax.get_gid() == g for c in ax.collections
+                      if hasattr(c, "get_sizes") and len(c.get_sizes()))
+               for g in ("spec-matrix", "spec-curve")}
+        assert got["spec-matrix"] == want
+        assert got["spec-curve"] == em.n_specs + 1   # and the run's, drawn again in orange
+    with pytest.raises(ValueError, match="entries for"):
+        plots.specification_curve([plots.CurvePanel("", "ratio", "RR", (1.0,), (0.5,), (2.0,))],
+                                  [("Measure", "RR", [True, False])])
