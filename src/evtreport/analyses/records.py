@@ -289,7 +289,7 @@ def multiverse_rows(b, out: Results) -> None:
         for stat in ("min", "median", "max"):
             out.add(f"{pid}.{stat}", analysis=f"multiverse: {stat} of the estimates", measure=scale,
                     estimate=getattr(em, stat), method=over, **common)
-        out.add(f"{pid}.share_excluding_null", measure="share",
+        out.add(f"{pid}.share_excluding_null", measure="proportion",
                 analysis="multiverse: share of specifications whose CI excludes no effect",
                 estimate=em.share_excluding_null,
                 method=("over all specifications (every effect measure); null 1 for RR/OR, 0 for RD"

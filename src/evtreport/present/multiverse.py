@@ -93,7 +93,7 @@ def estimate_context(b, key: str) -> dict:
     em = b["multiverse"].estimates[key]
     m = em.run_measure
     n_exc = em.n_excluding_null
-    return {"title": TITLES[key], "n": em.n_specs, "rct": em.kind == "rct",
+    return {"key": key, "title": TITLES[key], "n": em.n_specs, "rct": em.kind == "rct",
             "measure": vocab.measure_label(m) if em.kind == "rct" else "",
             "n_run": len(em.summary_specs), "low": _show(em.min, em, m), "median": _show(em.median, em, m),
             "high": _show(em.max, em, m), "same": em.min == em.max,
