@@ -174,6 +174,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_meta.py
 	$(PY) tests/benchmarks/bench_batch.py
+	$(PY) tests/benchmarks/bench_multiverse.py
 
 # Regenerate the committed metafor reference values (needs R + metafor).
 reference: | $(RSCRIPT)

@@ -57,6 +57,11 @@ def all_texts(b) -> dict[str, str]:
     r("compare/figure_caption.md.j2", caption=True, level="95%", cut=b.params["favourable_mrs_max"],
       model="random-effects model")
     r("methods/sensitivity.block.j2", **sensitivity.summary_context(b))
+    from evtreport.present import multiverse
+    r("methods/multiverse.block.j2", **multiverse.summary_context(b))
+    for key in multiverse.keys(b):
+        r("methods/multiverse_caption.md.j2", caption=True, key=f"methods/multiverse_caption.md.j2:{key}",
+          **multiverse.caption_context(b, key))
     from evtreport import methods
     out["methods/statistical.block.j2"] = str(methods.statistical_methods(b.params))
     return out

@@ -97,6 +97,8 @@ __all__ = [
     "forest_spec_from_frame",
     "grotta_bar",
     "posterior_densities",
+    "specification_curve",
+    "CurvePanel",
     "save_figure",
     "MRS_COLORS",
     "MTICI_COLORS",
@@ -1863,3 +1865,129 @@ def posterior_densities(panels, *, xlabel: str, log_x: bool = True, ref: float =
         axes[0][0].legend(fontsize=FS_SMALL, frameon=False, loc="upper left")
         fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------
+# Specification curve (multiverse)
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CurvePanel:
+    """One scale of a specification curve: estimates and CIs (natural scale) in plotting order,
+    ``excludes`` (True where the CI excludes ``null``; None: no null, e.g. a rate), the axis
+    label, ``scale`` ("ratio": log axis, "difference": percentage points, "proportion": %)
+    and a title (may be empty)."""
+    title: str
+    scale: str
+    ylabel: str
+    estimate: tuple[float, ...]
+    ci_low: tuple[float, ...]
+    ci_high: tuple[float, ...]
+    excludes: tuple[bool, ...] | None = None
+    null: float | None = None
+
+
+SC_CURVE_H = 1.75   # in
+SC_ROW_H = 0.145    # one choice value of the dot matrix (in)
+SC_GAP = 0.85       # between the panels of two scales: room for the y axis (in)
+C_INCLUDES = "#9E9E9E"
+
+
+def specification_curve(panels: Sequence[CurvePanel], rows: Sequence[tuple[str, str, Sequence[bool]]], *,
+                        run: int | None = None) -> Figure:
+    """A specification curve (Simonsohn et al.; Voracek et al. 2019): each specification's
+    estimate (dot) and CI (line) in the given order, above a dot matrix of its choices.
+
+    ``panels`` are drawn side by side, their widths proportional to their numbers of
+    specifications; ``rows``: ``(choice, value, mask)`` with one mask entry per specification
+    (all panels, in order), a dot where True. ``run`` (index over all specifications) is
+    marked in orange in both parts."""
+    sizes = [len(p.estimate) for p in panels]
+    n = sum(sizes)
+    if n == 0:
+        raise ValueError("a specification curve needs at least one specification")
+    for choice, value, mask in rows:
+        if len(mask) != n:
+            raise ValueError(f"row {choice}: {value}: {len(mask)} entries for {n} specifications")
+    labels = [f"{c}: {v}" for c, v, _ in rows]
+    label_w = min(2.4, max((_text_w(s, FS_SMALL) for s in labels), default=0.5)) + 0.12
+    left, right = MARGIN + label_w + 0.45, MARGIN
+    plot_w = FIG_W - left - right - SC_GAP * (len(panels) - 1)
+    mat_h = SC_ROW_H * max(len(rows), 1)
+    top, mid, bottom = 0.3, 0.12, 0.35
+    fig_h = top + SC_CURVE_H + mid + mat_h + bottom
+    with plt.rc_context(_RC):
+        fig = _new_figure(FIG_W, fig_h)
+        x0, start = left, 0
+        for j, (p, size) in enumerate(zip(panels, sizes)):
+            w = plot_w * size / n
+            cax = fig.add_axes(((x0) / FIG_W, (bottom + mat_h + mid) / fig_h, w / FIG_W, SC_CURVE_H / fig_h))
+            max_ = fig.add_axes((x0 / FIG_W, bottom / fig_h, w / FIG_W, mat_h / fig_h), sharex=cax)
+            _curve_panel(cax, p, None if run is None or not start <= run < start + size else run - start)
+            _matrix_panel(max_, rows, start, size, labels if j == 0 else None, label_w,
+                          None if run is None or not start <= run < start + size else run - start)
+            x0, start = x0 + w + SC_GAP, start + size
+        fig.text(left / FIG_W, 0.12 / fig_h, "Specifications, sorted by estimate", fontsize=FS_SMALL,
+                 fontfamily=FONT, ha="left", va="center")
+    return fig
+
+
+def _curve_panel(ax, p: CurvePanel, run) -> None:
+    ax.set_gid("spec-curve")
+    x = np.arange(len(p.estimate))
+    est, lo, hi = (np.asarray(v, dtype=float) for v in (p.estimate, p.ci_low, p.ci_high))
+    colour = np.array([C_SQUARE if (p.excludes is None or e) else C_INCLUDES
+                       for e in (p.excludes or [True] * x.size)])
+    ax.vlines(x, lo, hi, colors=colour, lw=0.9 if x.size < 80 else 0.6)
+    ax.scatter(x, est, s=9 if x.size < 80 else 5, c=colour, zorder=3, linewidths=0)
+    if run is not None:
+        ax.vlines([run], [lo[run]], [hi[run]], colors=C_PI, lw=1.4, zorder=4)
+        ax.scatter([run], [est[run]], s=22, c=C_PI, zorder=5, linewidths=0)
+    if p.null is not None:  # no effect stays in view
+        ax.axhline(p.null, color=C_REF, lw=0.8, ls=(0, (4, 2.5)), zorder=1)
+        ends = np.array([np.nanmin(lo), np.nanmax(hi), p.null])
+        if p.scale == "ratio":
+            ax.set_ylim(ends.min() / 1.08, ends.max() * 1.08)
+        else:
+            pad = 0.05 * (ends.max() - ends.min() or 0.01)
+            ax.set_ylim(ends.min() - pad, ends.max() + pad)
+    if p.scale == "ratio":
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(_ratio_label))
+        ax.yaxis.set_minor_locator(ticker.NullLocator())
+    elif p.scale == "proportion":
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(_percent_label))
+    else:
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(_points_label))
+    ax.set_xlim(-0.7, x.size - 0.3)
+    ax.tick_params(axis="y", labelsize=FS_SMALL)
+    ax.tick_params(axis="x", bottom=False, labelbottom=False)
+    ax.set_ylabel(p.ylabel, fontsize=FS_SMALL)
+    if p.title:
+        ax.set_title(p.title, fontsize=FS_SMALL, loc="left")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _matrix_panel(ax, rows, start: int, size: int, labels, label_w: float, run) -> None:
+    ax.set_gid("spec-matrix")
+    n_rows = len(rows)
+    for i, (choice, _value, mask) in enumerate(rows):
+        m = np.asarray(mask[start:start + size], dtype=bool)
+        y = n_rows - 1 - i
+        ax.scatter(np.flatnonzero(m), np.full(int(m.sum()), y), s=6 if size < 80 else 3, c="black",
+                   linewidths=0, zorder=3)
+        if i and rows[i - 1][0] != choice:
+            ax.axhline(y + 0.5, color="#BDBDBD", lw=0.6, zorder=1)
+    if run is not None:
+        ax.axvspan(run - 0.5, run + 0.5, color=C_PI, alpha=0.25, lw=0, zorder=0)
+    ax.set_ylim(-0.5, n_rows - 0.5)
+    ax.set_yticks(np.arange(n_rows))
+    if labels is not None:
+        ax.set_yticklabels([_truncate(s, label_w - 0.12, FS_SMALL) for s in labels[::-1]], fontsize=FS_SMALL)
+    else:
+        ax.set_yticklabels([])
+    ax.tick_params(axis="y", length=0)
+    ax.tick_params(axis="x", bottom=False, labelbottom=False)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)

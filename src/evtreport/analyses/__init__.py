@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import bayes_dmvo, common, compare, dmvo, icass, records, sensitivity, sof
+from . import bayes_dmvo, common, compare, dmvo, icass, multiverse, records, sensitivity, sof
 
 _BUILDERS: dict[str, Callable[["Bundle"], Any]] = {
     "dmvo.trials": lambda b: dmvo.trial_sizes(b.ds, b.params),
@@ -40,6 +40,7 @@ _BUILDERS: dict[str, Callable[["Bundle"], Any]] = {
     "compare.side": lambda b: compare.side_by_side(
         b.ds, b.params, {f: b[f"icass.comparators.{f}"] for f in icass.FAMILIES}),
     "sensitivity": lambda b: sensitivity.sensitivity(b.ds, b.params),
+    "multiverse": lambda b: multiverse.multiverse(b.ds, b.params),
     "sof.dmvo": lambda b: sof.summary_of_findings(b),
     "bayes.dmvo": lambda b: bayes_dmvo.bayes_dmvo(b),
 }
@@ -89,4 +90,5 @@ def run(ds, params: dict[str, Any], *, compute_all: bool = False) -> Bundle:
     return b
 
 
-__all__ = ["Bundle", "run", "KEYS", "common", "compare", "dmvo", "icass", "records", "sensitivity", "sof"]
+__all__ = ["Bundle", "run", "KEYS", "common", "compare", "dmvo", "icass", "multiverse", "records", "sensitivity",
+           "sof"]

@@ -269,6 +269,38 @@ def sensitivity_rows(b, out: Results) -> None:
                     method="sensitivity analysis: one choice changed")
 
 
+# --------------------------------------------------------------------------- multiverse
+
+def multiverse_rows(b, out: Results) -> None:
+    """multiverse.<estimate>.n_specs, .min, .median, .max (over the specifications on the
+    report's scale: for the trials those with the run's effect measure) and
+    .share_excluding_null (over all; empty for a rate, which has no null value)."""
+    for key, em in b["multiverse"].estimates.items():
+        common = dict(cohort="DMVO" if key.startswith("dmvo") else "ICASS-M1",
+                      outcome=key.split("-", 1)[1], level="sensitivity")
+        pid, n_run = f"multiverse.{key}", len(em.summary_specs)
+        choices = ", ".join(em.choices) or "none"
+        out.add(f"{pid}.n_specs", analysis="multiverse: number of specifications", measure="count",
+                estimate=em.n_specs, method=f"every combination of the choices that act on it: {choices}",
+                **common)
+        scale = em.run_measure
+        over = (f"over the {n_run} specifications with the run's measure {scale}" if em.kind == "rct"
+                else f"over the {n_run} specifications")
+        for stat in ("min", "median", "max"):
+            out.add(f"{pid}.{stat}", analysis=f"multiverse: {stat} of the estimates", measure=scale,
+                    estimate=getattr(em, stat), method=over, **common)
+        out.add(f"{pid}.share_excluding_null", measure="proportion",
+                analysis="multiverse: share of specifications whose CI excludes no effect",
+                estimate=em.share_excluding_null,
+                method=("over all specifications (every effect measure); null 1 for RR/OR, 0 for RD"
+                        if em.kind == "rct" else "not applicable: a rate has no null value"), **common)
+
+
+def methods_rows(b, out: Results) -> None:
+    sensitivity_rows(b, out)
+    multiverse_rows(b, out)
+
+
 # --------------------------------------------------------------------------- summary of findings
 
 def sof_rows(b, out: Results) -> None:
@@ -296,7 +328,7 @@ def sof_rows(b, out: Results) -> None:
 
 
 SECTIONS: dict[str, Callable[..., Any]] = {"dmvo": dmvo_rows, "compare": compare_rows,
-                                           "methods": sensitivity_rows, "summary": sof_rows}
+                                           "methods": methods_rows, "summary": sof_rows}
 
 
 def section_rows(b, section: str, label=None) -> Results:
