@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import logging
 import os
 import shutil
 import signal
@@ -95,10 +96,12 @@ def execute(notebook: Path, out: Path, params_file: Path, *, kernel: str = KERNE
             except Exception as exc:
                 if started and isinstance(exc, DeadKernelError):
                     raise BuildError(f"{_rel(notebook)}: the kernel died while running the "
-                                     "notebook (out of memory?); run make again") from None
+                                     f"notebook (out of memory?){_kernel_said(kernel_dir)}; "
+                                     "run make again") from None
                 if started:
                     raise
-                raise BuildError(_kernel_failure(notebook, kernel, exc)) from None
+                raise BuildError(_kernel_failure(notebook, kernel, exc,
+                                                 _kernel_said(kernel_dir))) from None
         nb = nbformat.read(tmp_out, as_version=4)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -115,10 +118,22 @@ def execute(notebook: Path, out: Path, params_file: Path, *, kernel: str = KERNE
 _STORAGE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
-def _kernel_failure(notebook: Path, kernel: str, exc: BaseException) -> str:
+def _kernel_failure(notebook: Path, kernel: str, exc: BaseException, said: str = "") -> str:
     return (f"{_rel(notebook)}: the Jupyter kernel {kernel!r} did not start "
-            f"({type(exc).__name__}: {str(exc).strip()[:300] or 'no message'}); "
+            f"({type(exc).__name__}: {str(exc).strip()[:300] or 'no message'}){said}; "
             "rebuild the environment: rm -rf .venv && make venv")
+
+
+KERNEL_LOG = "kernel.log"
+
+
+def _kernel_said(kernel_dir: Path) -> str:
+    """The last line the kernel wrote to its log, as '; the kernel said: ...' (or '')."""
+    try:
+        lines = (kernel_dir / KERNEL_LOG).read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return f"; the kernel said: {lines[-1].strip()[:300]}" if lines else ""
 
 
 def _kernel_manager_class(workdir: Path):
@@ -150,6 +165,13 @@ def _kernel_manager_class(workdir: Path):
             if self.shutting_down:
                 return
             await super()._async_interrupt_kernel()
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw) -> None:
+            # The kernel's own log (errors only) goes to a file, not the build's stderr: a
+            # step stopped mid-cell leaves the kernel a reply it cannot send, which it logs as
+            # a traceback. What a failing kernel wrote is named by _kernel_said().
+            with open(workdir / KERNEL_LOG, "ab") as log:
+                await super()._async_launch_kernel(kernel_cmd, **kw, stderr=log)
 
     return BuildKernelManager
 
@@ -276,8 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     # A step stopped with SIGTERM unwinds like Ctrl-C: the finally blocks remove its scratch
-    # files and shut its kernel down.
+    # files and shut its kernel down. Once stopping, the libraries' logs (nbclient's "kernel
+    # died", asyncio's unretrieved task) are noise: the one error line below says what happened.
     signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGINT, _interrupted)
     step = {"prepare": "preparing", "execute": "executing", "render": "rendering",
             "diff": "comparing runs"}[args.step]
     target = {"prepare": getattr(args, "out", None), "execute": getattr(args, "notebook", None),
@@ -324,7 +348,13 @@ class _Terminated(BaseException):
 
 
 def _terminated(signum, frame):
+    logging.disable(logging.CRITICAL)
     raise _Terminated()
+
+
+def _interrupted(signum, frame):
+    logging.disable(logging.CRITICAL)
+    raise KeyboardInterrupt()
 
 
 def _os_error(exc: OSError) -> str:
