@@ -201,3 +201,15 @@ def test_changes_block_of_a_reviewer_run_escapes_and_lists_what_moved(runs):
 def test_only_the_published_report_itself_has_no_changes_block():
     record = {"parameters": dict(P.DEFAULTS), "data": {"project_data": True}}
     assert D.reviewer_block("default", record, []) is None
+
+
+@pytest.mark.parametrize("row, printed", [
+    ({"measure": "count", "estimate": "36"}, "36"),
+    ({"measure": "rating", "estimate": "2"}, "2 of 4"),
+    ({"measure": "probability", "estimate": "0.7312"}, "P = 0.73"),
+    ({"measure": "per 1000", "estimate": "-12.4", "ci_low": "-45.2", "ci_high": "30.1"},
+     "−12 [−45 to 30] per 1000"),
+    ({"measure": "RR", "estimate": "0.9512", "ci_low": "0.79", "ci_high": "1.15"}, "RR 0.95 [0.79–1.15]"),
+])
+def test_counts_ratings_probabilities_and_absolute_effects_print_as_the_report_does(row, printed):
+    assert D.format_estimate(row) == printed

@@ -239,7 +239,8 @@ def _measure(row: dict[str, str]) -> str:
 
 def format_estimate(row: dict[str, str], *, prefix: bool = True) -> str:
     """An estimate as the report prints it: '54.1% [48.0–60.1] (138/255)', 'RR 0.92
-    [0.79–1.07]', 'RD −4.5 [−12.0 to 3.1] pp', '5 of 18'."""
+    [0.79–1.07]', 'RD −4.5 [−12.0 to 3.1] pp', '5 of 18', '−12 [−45 to 30] per 1000',
+    'P = 0.73', '3 of 4' (a certainty rating), '36' (a count)."""
     est, lo, hi = (_num(row.get(c, "")) for c in ("estimate", "ci_low", "ci_high"))
     m = _measure(row)
     if math.isnan(est):
@@ -252,6 +253,14 @@ def format_estimate(row: dict[str, str], *, prefix: bool = True) -> str:
             text += f" ({events}/{total})"
     elif m == "":
         text = f"{est:g}" + (f" of {total}" if total else "")
+    elif m == "count":
+        text = f"{est:.0f}"
+    elif m == "rating":  # GRADE certainty, 1 = very low ... 4 = high
+        text = f"{est:.0f} of 4"
+    elif m == "probability":
+        text = f"P = {est:.2f}"
+    elif m == "per 1000":
+        text = (fmt.num_ci(est, lo, hi, 0) if has_ci else f"{est:.0f}".replace("-", "−")) + " per 1000"
     else:
         scale = 100 if m == "RD" else 1
         digits = 1 if m in ("RD", "risk difference") else 2
