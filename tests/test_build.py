@@ -83,7 +83,7 @@ def test_reviewer_run_with_mrs_0_1_changes_only_the_favourable_estimates(fresh_b
                      r"59\.1% \[38\.7–76\.7\] \(13/22\)", shown.stdout), shown.stdout
     # the run's own HTML says the same at its top
     page = (out / "index.html").read_text(encoding="utf-8")
-    top = page[:page.index('class="evt-toc"')]
+    top = page[:page.index('class="evt-toc')]
     assert "Changes since the published report" in top
     assert "<code>favourable_mrs_max</code> (2 → 1)" in top
     assert ('<td class="evt-val">86.4% [66.7–95.3] (19/22)</td>'
@@ -172,7 +172,7 @@ def test_a_run_on_another_data_folder_names_it_and_the_diff_shows_the_study(tmp_
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert record["data"]["folder"] == str(fewer) and not record["data"]["project_data"]
     page = (out / "index.html").read_text(encoding="utf-8")
-    top = page[:page.index('class="evt-toc"')]
+    top = page[:page.index('class="evt-toc')]
     assert f"<code>{fewer}/</code>, not the project's <code>data/</code>" in top
     assert record["data"]["sha256"] in top
     assert "Its data folder differs from the published report's" in top
