@@ -558,7 +558,7 @@ def faults() -> list[Fault]:
     F.append(Fault("process", "report/ refuses writes (immutable)", _immutable_report,
                    r"error: rendering report: .*report/\.staging-[^:]*: permission denied", root=True))
     F.append(Fault("process", "Chromium fails", _fake_chromium,
-                   r"error: Chromium could not print .* \(exit 3\): fake failure",
+                   r"error: printing the PDF: Chromium could not print .* \(exit 3\): fake failure",
                    args=lambda c, f: [f"OUT={c.work / 'out-chromium'}", f"CHROMIUM={f}"]))
     F.append(Fault("process", "disk full while publishing", lambda c: _tmpfs(c, "full-out", "600k"),
                    r"error: rendering .*full-out: .*no space left on the device; free some disk space",
