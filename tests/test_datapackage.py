@@ -260,3 +260,8 @@ def test_the_readme_names_every_allowed_value():
                 continue  # the keys of vocabulary.csv, whose tables the README holds
             for v in f.get("constraints", {}).get("enum", []):
                 assert f"`{v}`" in readme, (r["name"], f["name"], v)
+
+
+def test_every_trial_characteristic_of_the_package_has_a_reader_label():
+    from evtreport.present import trials
+    assert list(trials.LABELS) == list(D.TRIAL_CHARACTERISTICS)

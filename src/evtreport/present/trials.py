@@ -7,9 +7,11 @@ from __future__ import annotations
 import pandas as pd
 from markupsafe import Markup, escape
 
+from .. import data
 from .common import SECONDARY_MARK
 
-#: Reader labels of data/trials.csv's characteristics, in the order the table prints them.
+#: Short reader labels of data/trials.csv's characteristics (the data package lists them, in the
+#: order the table prints them, with their meaning; one it adds without a label here prints by name).
 LABELS = {
     "design": "Design", "registration": "Registration", "countries": "Countries",
     "sites": "Sites", "enrolment_period": "Enrolment", "planned_sample_size": "Planned sample size",
@@ -34,7 +36,8 @@ def characteristics_table(b) -> tuple[pd.DataFrame, str]:
     trials = list(dict.fromkeys(t["trial"]))
     places: dict[tuple[str, str], int] = {}
     rows = []
-    for ch, label in LABELS.items():
+    for ch in data.TRIAL_CHARACTERISTICS:
+        label = LABELS.get(ch, ch.replace("_", " ").capitalize())
         sub = t[t["characteristic"] == ch]
         if sub.empty:
             continue
